@@ -1,0 +1,26 @@
+# Two commands for newcomers: `make serve` and `make test`. CI runs `make test`.
+VENV := .venv
+PY := $(VENV)/bin/python
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: serve test build bench
+
+# The virtual environment is rebuilt whenever requirements.txt changes.
+$(VENV)/.installed: requirements.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+serve: $(VENV)/.installed
+	$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8000
+
+build: $(VENV)/.installed
+	$(VENV)/bin/mkdocs build --strict
+
+test: $(VENV)/.installed
+	scripts/install-debian-packages.sh
+	$(PY) -m pytest
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/run.py
