@@ -1,0 +1,26 @@
+"""Root pytest configuration: every fenced block in docs/ is executed by Sybil (tests/snippets/).
+
+`pytest docs` runs the page snippets in the LUMI node container (tests/lumi_node.py);
+`pytest docs --on-host` runs them in this machine's bash (a real LUMI login node), where
+`skip: next if(OFF_LUMI, ...)` marks are lifted. `--snippet-timeout SECONDS` (default 300)
+stops a block that hangs. A page's shell has network access only if the page contains
+`<!-- snippets: network -->`. The conventions are in tests/snippets/parsers.py.
+The collector must live here: a collector in tests/conftest.py would not see docs/.
+"""
+
+from pathlib import Path
+
+from tests.snippets.collector import make_sybil
+from tests.snippets.plugin import add_options, off_lumi, pytest_runtest_makereport, snippet_runtime  # noqa: F401
+
+# pytester drives the snippet runner's own tests (tests/test_snippet_runner.py).
+pytest_plugins = ["pytester"]
+
+DOCS_DIR = Path(__file__).resolve().parent / "docs"
+
+
+def pytest_addoption(parser):
+    add_options(parser)
+
+
+pytest_collect_file = make_sybil(DOCS_DIR).pytest()

@@ -1,0 +1,1 @@
+"""Build and cache the LUMI-login-node test container (entry point: image/build.py)."""

@@ -1,0 +1,69 @@
+#!/bin/sh
+# Turns the fresh Debian root file system into a LUMI login node in miniature.
+# Runs inside it (chroot, as root, with network) from mmdebstrap's customize hook;
+# image/base.py copies this directory's recipe files to /tmp/lumi-node first.
+# Nothing here depends on data/lumi.yaml except COTAINR_VERSION: the parts named
+# after LUMI's versions (modulefiles, /opt/cray/pe/python/<version>) are a separate
+# layer written by image/layer.py and bound in at start.
+set -eu
+RECIPE=/tmp/lumi-node
+: "${COTAINR_VERSION:?}"
+
+# A host that intercepts TLS (a proxy with its own CA) needs its CA bundle for pip;
+# it is used for this build only and not left in the image.
+if [ -s "$RECIPE/ca-certificates.crt" ]; then
+    export PIP_CERT="$RECIPE/ca-certificates.crt" SSL_CERT_FILE="$RECIPE/ca-certificates.crt"
+fi
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_PROGRESS_BAR=off
+export PIP_ROOT_USER_ACTION=ignore PIP_DEFAULT_TIMEOUT=60
+
+# The example user: LUMI logins are personal accounts, never root.
+echo 'lumiuser:x:1000:1000:LUMI example user:/users/lumiuser:/bin/bash' >>/etc/passwd
+echo 'lumiuser:x:1000:' >>/etc/group
+echo 'lumiuser:*:20000:0:99999:7:::' >>/etc/shadow
+
+# Mount points for LUMI's file systems and the layers bound in at start.
+mkdir -p /users /scratch /project /flash /appl /opt/cray
+echo uan01 >/etc/hostname
+
+# Lmod starts from LUMI's stack list and the Cray PE's core modules.
+printf '%s\n' /appl/lumi/modules/SoftwareStack /opt/cray/pe/lmod/modulefiles/core >/etc/lmod/modulespath
+# Find-first lets each LUMI/<v> pick its own cray-python (see image/modulefiles.py).
+echo 'export LMOD_TMOD_FIND_FIRST=yes' >/etc/profile.d/lumi-node.sh
+
+# The cray-python stand-in: a real prefix installation (not a venv), so that
+# `python3 -m venv --system-site-packages` on top of it sees NumPy, as on LUMI.
+# Its interpreter is a copy of Debian's; the standard library is linked, except
+# Debian's EXTERNALLY-MANAGED marker (pip --user works, as with cray-python).
+PY=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+P=/opt/lumi-node/python
+mkdir -p "$P/bin" "$P/lib/python$PY"
+cp "/usr/bin/python$PY" "$P/bin/python$PY"
+ln -s "python$PY" "$P/bin/python3"
+ln -s "python$PY" "$P/bin/python"
+for entry in /usr/lib/python"$PY"/*; do
+    case ${entry##*/} in
+        EXTERNALLY-MANAGED | dist-packages | site-packages) ;;
+        *) ln -s "$entry" "$P/lib/python$PY/" ;;
+    esac
+done
+# deb_system puts packages in $P/lib/python3/dist-packages and scripts in $P/bin.
+DEB_PYTHON_INSTALL_LAYOUT=deb_system PYTHONPATH=/usr/lib/python3/dist-packages \
+    "$P/bin/python3" -m pip install --quiet --only-binary=:all: --ignore-installed \
+    -r "$RECIPE/cray-python-requirements.txt"
+
+# cotainr in its own venv; only its command goes on PATH (module cotainr).
+python3 -m venv /opt/lumi-node/cotainr/venv
+/opt/lumi-node/cotainr/venv/bin/pip install --quiet "cotainr==$COTAINR_VERSION"
+mkdir -p /opt/lumi-node/cotainr/bin
+ln -s ../venv/bin/cotainr /opt/lumi-node/cotainr/bin/cotainr
+
+# Debian's python3 stays bare: the point of the guide is that NumPy needs a module.
+if python3 -c 'import numpy' 2>/dev/null; then
+    echo "customize.sh: Debian's python3 must not have NumPy" >&2
+    exit 1
+fi
+rm -rf "$RECIPE" /root/.cache
+# Last, as pip needed it: bubblewrap binds the host's resolver over this file when
+# the network is on.
+rm -f /etc/resolv.conf && : >/etc/resolv.conf

@@ -1,0 +1,49 @@
+"""axe-core finds no serious or critical problem on any page, in the light and the dark scheme.
+
+Set SITE_SCREENSHOTS=/some/dir to also save a full-page screenshot of every page in
+both schemes (site-<page>-<scheme>.png) for a look by eye.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from browser_site.chromium import guarded_context, watch_page
+
+BLOCKING = {"serious", "critical"}
+SCHEMES = {"light": "light", "dark": "dark"}
+
+
+def audit(browser, url, own_origin, scheme, screenshot):
+    # The palette follows prefers-color-scheme, which the context emulates.
+    context, visit = guarded_context(browser, own_origin, color_scheme=scheme)
+    try:
+        page = watch_page(context.new_page(), visit)
+        page.goto(url, wait_until="networkidle")
+        active = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+        results = Axe().run(page).response
+        if screenshot:
+            page.screenshot(path=screenshot, full_page=True)
+    finally:
+        context.close()
+    found = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {', '.join(str(n['target']) for n in v['nodes'][:5])}"
+        for v in results["violations"] if v["impact"] in BLOCKING
+    ]
+    return active, found
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_no_serious_accessibility_problem(chromium, site_url, page_path, scheme):
+    shots = os.environ.get("SITE_SCREENSHOTS")
+    screenshot = None
+    if shots:
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        name = page_path.removesuffix("index.html").strip("/").replace("/", "-") or "home"
+        screenshot = str(Path(shots) / f"site-{name}-{scheme}.png")
+    active, found = chromium.run(audit, site_url + page_path, site_url.rstrip("/"), scheme, screenshot)
+    expected = "slate" if scheme == "dark" else "default"
+    assert active == expected, f"the page did not switch to the {scheme} palette ({active})"
+    assert found == [], f"{page_path} ({scheme})"

@@ -1,0 +1,95 @@
+"""Interface to the test container, a LUMI login node in miniature, for the snippet runner.
+
+    ensure_image()                 build the container if the cache misses (minutes), else reuse it
+    check_can_start()              quick probe: can bubblewrap start a sandbox on this machine?
+    shell_argv(home, work, ...)    argv of a non-interactive login bash inside the container
+
+Inside, the shell runs as `lumiuser` (uid 1000) with HOME=/users/lumiuser (the
+`home` directory) and its working directory /users/lumiuser/work (the `work`
+directory). /scratch/<project>, /project/<project> and /flash/<project> are
+writable directories next to `home` (see areas_for). Lmod is initialised by the
+login shell (/etc/profile), so `module` works from the first command. The
+system directories are read-only, /tmp is private, the network is off unless
+asked for. How the image is built: image/build.py.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from image import build, node  # noqa: E402
+
+HOME = node.HOME
+WORK = node.WORK
+USER = node.USER
+START_TIMEOUT = 20  # seconds for the probe
+
+
+class LumiNodeError(Exception):
+    """The test container cannot be built or started; the message says why."""
+
+
+def ensure_image():
+    """Build the image if the cache misses, else reuse it; return its cache directory."""
+    try:
+        return build.ensure_image(report=lambda text: print(text, file=sys.stderr))
+    except build.ImageError as err:
+        raise LumiNodeError(str(err)) from None
+
+
+def areas_for(home):
+    """Host directory holding the writable scratch/, project/ and flash/ of a shell."""
+    home = Path(home)
+    return home.parent / f"{home.name}-lumi-areas"
+
+
+def shell_argv(home, work, network=False):
+    """argv starting `bash -l` inside the container, reading its commands from stdin.
+
+    `home` and `work` are existing host directories, mounted at /users/lumiuser and
+    /users/lumiuser/work (the shell's cwd). With network=True the host's network,
+    resolver and CA certificates are available (for pip install from PyPI).
+    """
+    try:
+        image = build.node_dir()
+        facts = build.read_facts()
+    except build.ImageError as err:
+        raise LumiNodeError(str(err)) from None
+    if not build.is_ready(image):
+        raise LumiNodeError(f"the container image is not built yet ({image}): call ensure_image()")
+    mounts = []
+    for source, target in json.loads((image / "mounts.json").read_text(encoding="utf-8")):
+        mounts += ["--ro-bind", image / source, target]
+    mounts += ["--tmpfs", "/users", "--bind", Path(home).resolve(), HOME,
+               "--bind", Path(work).resolve(), WORK]
+    areas = areas_for(Path(home).resolve())
+    project = facts["example_project"]
+    for area in ("scratch", "project", "flash"):
+        (areas / area).mkdir(parents=True, exist_ok=True)
+        mounts += ["--tmpfs", f"/{area}", "--bind", areas / area, f"/{area}/{project}"]
+    rootfs = image / "base" / "rootfs"
+    return node.sandbox_argv(rootfs, mounts, network=network, chdir=WORK) + ["/bin/bash", "-l"]
+
+
+def check_can_start():
+    """Raise LumiNodeError with the reason if bubblewrap cannot start a sandbox here."""
+    argv = ["bwrap", "--unshare-user", "--uid", str(node.UID), "--unshare-net",
+            "--ro-bind", "/", "/", "--bind", "/proc", "/proc", "--dev-bind", "/dev", "/dev", "true"]
+    try:
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=START_TIMEOUT)
+    except FileNotFoundError:
+        raise LumiNodeError("bwrap is not installed: install the Debian package bubblewrap "
+                            "(listed in debian-packages.txt)") from None
+    except subprocess.TimeoutExpired:
+        raise LumiNodeError(f"bwrap did not start within {START_TIMEOUT} s") from None
+    if result.returncode != 0:
+        raise LumiNodeError(
+            f"bwrap cannot start a sandbox: {result.stderr.strip()} "
+            "(are unprivileged user namespaces disabled? see sysctl "
+            "kernel.unprivileged_userns_clone, user.max_user_namespaces and "
+            "kernel.apparmor_restrict_unprivileged_userns)")

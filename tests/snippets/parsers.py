@@ -1,0 +1,118 @@
+"""Sybil parsers for the guide's pages: every fenced block becomes a Snippet, skips need a reason.
+
+Conventions they implement (the README repeats them):
+- ```bash / ```sh: run in the page's shell; ```console: `$ ` commands with expected output;
+  ```python: run by the page shell's `python3`.
+- A fence with a file-name title (```yaml title="my_env.yml"```) is a file: written into
+  the shell's current directory and checked, not run. A title that is not a file name
+  (it has spaces, or no extension) is only a caption: the block runs as its language says.
+- Any other fence is collected too, as "unrunnable": it fails unless a skip comment marks
+  it. Collecting every fence also keeps `skip: next` pointing at the fence right after it.
+- `<!-- skip: next if(OFF_LUMI, reason="...") -->` or `if(True, reason="...")`: a skip
+  must give a condition and a reason, so it is reported as SKIPPED with that reason
+  (Sybil reports a bare `skip: next` as PASSED, which would hide it).
+- `<!-- snippets: network -->` on a line of its own anywhere in a page (text may follow
+  `network`, e.g. a reason): that page's shell gets network access (PyPI); every other
+  page's shell runs without network.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from sybil import Region
+from sybil.evaluators.skip import Skipper
+from sybil.example import SybilFailure
+from sybil.parsers.markdown import SkipParser
+from sybil.parsers.markdown.lexers import RawFencedCodeBlockLexer
+
+SHELL_LANGUAGES = {"bash", "sh"}
+TITLE = re.compile(r'''\btitle=(?:"([^"]*)"|'([^']*)')''')
+# A relative path whose last part has an extension: `env.yml`, `scripts/job.sh`.
+FILE_NAME = re.compile(r"^(?!/)[\w.+-]+(?:/[\w.+-]+)*\.[A-Za-z0-9]+$")
+NETWORK_MARKER = re.compile(r"^[ \t]*<!--\s*snippets:\s*network\b.*?-->", re.MULTILINE)
+SKIP_REASON = re.compile(r"^\s*if\s*\(.*\breason\s*=", re.DOTALL)
+
+
+@dataclass
+class Snippet:
+    """One fenced block: what kind of runner it needs and its text."""
+
+    kind: str  # "shell", "console", "python", "file" or "unrunnable"
+    language: str
+    source: str
+    title: Optional[str] = None
+
+
+def classify(info, source):
+    """The Snippet for a fence with info string `info` and body `source`."""
+    info = info.strip()
+    language = info.split()[0].lstrip("{").lstrip(".").rstrip("}").lower() if info else ""
+    found = TITLE.search(info)
+    title = (found.group(1) or found.group(2) or "").strip() if found else None
+    if title and FILE_NAME.match(title):
+        return Snippet("file", language, source, title)
+    kind = {"console": "console", "python": "python", "py": "python"}.get(language)
+    if language in SHELL_LANGUAGES:
+        kind = "shell"
+    return Snippet(kind or "unrunnable", language, source, title)
+
+
+def page_needs_network(text):
+    """True when the page asks for network access with `<!-- snippets: network -->`."""
+    return bool(NETWORK_MARKER.search(text))
+
+
+class SnippetParser:
+    """Collect every fenced block (titles and indentation included) as a Snippet region."""
+
+    def __init__(self, evaluator):
+        self.evaluator = evaluator
+        self.lexer = RawFencedCodeBlockLexer(
+            info_pattern=re.compile(r"(?P<info>[^\n]*)$\n", re.MULTILINE))
+
+    def __call__(self, document):
+        outer_end = -1
+        for region in sorted(self.lexer(document), key=lambda region: region.start):
+            # Sybil's lexer also yields fences shown inside a longer fence; those are text.
+            if region.start < outer_end:
+                continue
+            outer_end = region.end
+            snippet = classify(region.lexemes["info"], str(region.lexemes["source"]))
+            yield Region(region.start, region.end, parsed=snippet, evaluator=self.evaluator)
+
+
+class ReasonedSkipper(Skipper):
+    """Sybil's Skipper, but a bad condition fails that comment cleanly instead of a traceback."""
+
+    def install(self, example, state, reason):
+        try:
+            super().install(example, state, reason)
+        except Exception as err:
+            raise SybilFailure(example, f"{example.document.display_path}:{example.line}: "
+                                        f"bad skip condition {reason!r}: {err}") from None
+
+
+class ReasonedSkipParser(SkipParser):
+    """SkipParser that insists on `if(condition, reason="...")` for `next` and `start`."""
+
+    def __init__(self):
+        super().__init__()
+        self.skipper = ReasonedSkipper(self.directive)
+
+    def __call__(self, document):
+        for region in super().__call__(document):
+            action, condition = region.parsed
+            if action in ("next", "start") and not (condition and SKIP_REASON.match(condition)):
+                line = document.source_line(region.start) if hasattr(document, "source_line") else "?"
+                path = getattr(document, "display_path", document.path)
+                message = (f"{path}:{line}: `skip: {action}` needs a condition and a reason, e.g. "
+                           f"<!-- skip: {action} if(OFF_LUMI, reason=\"sbatch needs Slurm\") -->")
+                yield Region(region.start, region.end, parsed=message, evaluator=_fail_with_parsed)
+            else:
+                region.evaluator = self.skipper
+                yield region
+
+
+def _fail_with_parsed(example):
+    return example.parsed

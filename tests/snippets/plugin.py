@@ -1,0 +1,46 @@
+"""pytest glue for the snippet runner: options, session fixtures, and skip locations as page:line."""
+
+import pytest
+
+from .runtime import SnippetRuntime
+
+DEFAULT_TIMEOUT = 300.0
+
+
+def add_options(parser):
+    """--on-host and --snippet-timeout (called from the root conftest's pytest_addoption)."""
+    group = parser.getgroup("snippets", "running the examples in docs/")
+    group.addoption("--on-host", action="store_true", default=False,
+                    help="run page snippets in this machine's bash (a real LUMI login node) instead "
+                         "of the LUMI node container; lifts skip: next if(OFF_LUMI, ...)")
+    group.addoption("--snippet-timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                    help=f"stop a snippet block after this many seconds (default {DEFAULT_TIMEOUT:g})")
+
+
+@pytest.fixture(scope="session")
+def snippet_runtime(request, tmp_path_factory):
+    """Starts one shell per page (host or container) and ends them all after the session."""
+    runtime = SnippetRuntime(
+        on_host=request.config.getoption("on_host"),
+        timeout=request.config.getoption("snippet_timeout"),
+        make_page_dir=lambda name: tmp_path_factory.mktemp(name, numbered=True),
+    )
+    yield runtime
+    runtime.close_all()
+
+
+@pytest.fixture(scope="session", name="OFF_LUMI")
+def off_lumi(request):
+    """True unless --on-host: `skip: next if(OFF_LUMI, ...)` skips what needs the real LUMI."""
+    return not request.config.getoption("on_host")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Report a skipped snippet at its page and line, not inside Sybil's or pytest's code."""
+    report = yield
+    example = getattr(item, "example", None)
+    if report.skipped and example is not None and isinstance(report.longrepr, tuple):
+        reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+        report.longrepr = (example.path, example.line, reason)
+    return report

@@ -1,0 +1,188 @@
+"""Checks that the test container behaves like a LUMI login node (the first run builds it)."""
+
+import shutil
+import subprocess
+
+import pytest
+
+import lumi_node
+from image import build
+from macros.facts import FACTS_FILE, load_facts
+
+FACTS = load_facts()
+STACK = FACTS["stack"]
+PROJECT = FACTS["example_project"]
+SHELL_TIMEOUT = 300
+
+
+@pytest.fixture(scope="module")
+def image():
+    """The container image, built once per module (minutes when the cache is cold)."""
+    try:
+        lumi_node.check_can_start()
+        return lumi_node.ensure_image()
+    except lumi_node.LumiNodeError as err:
+        pytest.fail(f"test container unavailable: {err}")
+
+
+@pytest.fixture
+def shell(image, tmp_path):
+    """Run a bash script (errexit) in a fresh container shell; returns the finished process."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+
+    def run(script, network=False, check=True):
+        result = subprocess.run(lumi_node.shell_argv(home, work, network=network),
+                                input="set -euo pipefail\n" + script, capture_output=True,
+                                text=True, timeout=SHELL_TIMEOUT)
+        if check and result.returncode != 0:
+            pytest.fail(f"exit status {result.returncode}\nstdout:\n{result.stdout}\n"
+                        f"stderr:\n{result.stderr}")
+        return result
+
+    run.work = work
+    return run
+
+
+def test_user_is_not_root_and_lives_in_lumi_paths(shell):
+    out = shell("whoami; id -u; echo $HOME; pwd; touch here;"
+                f"for d in /scratch /project /flash; do touch $d/{PROJECT}/f; done").stdout.split()
+    assert out == ["lumiuser", "1000", "/users/lumiuser", "/users/lumiuser/work"]
+    assert (shell.work / "here").exists()
+
+
+def test_system_directories_are_read_only(shell):
+    result = shell("touch /usr/bin/x", check=False)
+    assert result.returncode != 0 and "Read-only file system" in result.stderr
+
+
+def test_network_is_off_by_default(shell):
+    script = "python3 -c 'import socket; socket.create_connection((\"151.101.0.223\", 443), timeout=5)'"
+    result = shell(script, check=False)
+    assert result.returncode != 0 and "unreachable" in result.stderr
+
+
+def test_network_on_request_resolves_names(shell):
+    assert shell("getent hosts pypi.org", network=True).stdout.strip()
+
+
+def test_os_python_has_no_numpy_but_venv_and_pip(shell):
+    result = shell("python3 -c 'import numpy'", check=False)
+    assert "No module named 'numpy'" in result.stderr
+    out = shell("python3 -m venv v && v/bin/python -m pip --version").stdout
+    assert "/users/lumiuser/work/v/" in out
+
+
+def test_cray_python_brings_the_scientific_stack(shell):
+    imports = "; ".join(f"import {name}" for name in FACTS["cray_python"]["packages"])
+    script = (f"module load {FACTS['lumi_module']} partition/C {FACTS['cray_python']['module']}\n"
+              f"python3 -c '{imports}; from mpi4py import MPI; print(MPI.COMM_WORLD.Get_size())'\n"
+              "module -t list 2>&1\n"
+              # A venv on top of cray-python keeps seeing NumPy, as on LUMI.
+              "python3 -m venv --system-site-packages v && v/bin/python -c 'import numpy'\n")
+    out = shell(script).stdout.split()
+    assert out[0] == "1"
+    assert FACTS["cray_python"]["module_version"] in out
+    assert f"partition/C" in out
+
+
+def test_each_stack_picks_its_cray_python(shell):
+    script = "".join(f"module load LUMI/{stack} cray-python; module -t list 2>&1 | grep cray-python\n"
+                     for stack in FACTS["cray_python"]["by_stack"])
+    assert shell(script).stdout.split() == [
+        f"cray-python/{version}" for version in FACTS["cray_python"]["by_stack"].values()]
+
+
+def test_module_spider_lists_cray_python_versions(shell):
+    out = shell("module spider cray-python 2>&1").stdout
+    for version in set(FACTS["cray_python"]["by_stack"].values()):
+        assert f"cray-python/{version}" in out
+
+
+def test_lumi_module_names_load(shell):
+    wrapper = FACTS["container_wrapper"]
+    script = f"""
+module load CrayEnv {FACTS['cotainr']['module']} {wrapper['module']}/{wrapper['version']}
+module load {FACTS['lumi_module']} partition/G EasyBuild-user singularity-bindings systools
+module load {FACTS['pytorch']['module']}
+module -t list 2>&1
+echo "SIF=$SIF"
+test -f "$SIF" && test -d "$CONTAINERROOT" && test -n "$RUNSCRIPTS$SINGULARITY_BINDPATH"
+module load {FACTS['csc']['module']}
+module -t avail 2>&1
+"""
+    out = shell(script).stdout.split()
+    for name in [FACTS["lumi_module"], "partition/G", "EasyBuild-user", "singularity-bindings",
+                 FACTS["pytorch"]["module"], f"{FACTS['cotainr']['module']}/{FACTS['cotainr']['version']}"]:
+        assert name in out
+    assert f"SIF={FACTS['pytorch']['image_path']}" in out
+    for package in FACTS["csc"]["python_packages"]:
+        assert package.lower() in out
+
+
+def test_stack_modules_are_sticky(shell):
+    out = shell(f"module load {FACTS['lumi_module']}; module purge 2>/dev/null; module -t list 2>&1").stdout
+    assert FACTS["lumi_module"] in out.split()
+
+
+def test_container_wrapper_commands_say_they_need_lumi(shell):
+    wrapper = FACTS["container_wrapper"]
+    result = shell(f"module load {FACTS['lumi_module']} {wrapper['module']}\n"
+                   f"{wrapper['commands'][0]} new --prefix x env.yml", check=False)
+    assert result.returncode == 1 and "only works on LUMI" in result.stderr
+
+
+def test_singularity_runs_the_real_image(shell):
+    script = f"""
+singularity --version
+singularity exec -B /scratch/{PROJECT} {FACTS['pytorch']['image_path']} \\
+    python3 -c 'import sys, os; print(sys.version_info[0], os.path.isdir("/scratch/{PROJECT}"))'
+singularity exec {FACTS['pytorch']['image_path']} {FACTS['pytorch']['venv_in_image']}/bin/python -c 'import sys; print(sys.prefix)'
+"""
+    out = shell(script).stdout.split("\n")
+    assert out[0].startswith("apptainer version")
+    assert out[1] == "3 True"
+    assert out[2] == FACTS["pytorch"]["venv_in_image"]
+
+
+def test_singularity_builds_from_a_directory_and_a_def_file(shell):
+    script = f"""
+mkdir -p tree/bin && cp /bin/busybox tree/bin/ 2>/dev/null || cp -r /usr/lib/os-release tree/
+singularity build --sandbox sandbox {FACTS['pytorch']['image_path']} >/dev/null 2>&1
+singularity build from-dir.sif sandbox >/dev/null 2>&1
+cat > my.def <<'EOF'
+Bootstrap: localimage
+From: from-dir.sif
+
+%files
+    my.def /opt/my.def
+EOF
+singularity build from-def.sif my.def >/dev/null 2>&1
+singularity exec from-def.sif cat /opt/my.def | head -1
+"""
+    assert shell(script).stdout.strip() == "Bootstrap: localimage"
+
+
+def test_cotainr_lists_lumi_systems(shell):
+    out = shell(f"module load CrayEnv {FACTS['cotainr']['module']}; cotainr info 2>&1").stdout
+    for system in FACTS["cotainr"]["systems"]:
+        assert system in out
+
+
+def test_cache_key_follows_the_facts(tmp_path):
+    facts_copy = tmp_path / "lumi.yaml"
+    shutil.copy(FACTS_FILE, facts_copy)
+    shutil.copy(FACTS_FILE.with_name("lumi.schema.json"), tmp_path / "lumi.schema.json")
+    key = build.cache_key(facts_copy)
+    assert build.cache_key(facts_copy) == key
+    text = facts_copy.read_text(encoding="utf-8")
+    facts_copy.write_text(text.replace('"24.03": "3.11.7"', '"24.03": "3.11.9"'), encoding="utf-8")
+    assert build.cache_key(facts_copy) != key
+
+
+def test_bad_facts_give_a_readable_error(tmp_path):
+    facts_copy = tmp_path / "lumi.yaml"
+    facts_copy.write_text("example_project: [unclosed\n", encoding="utf-8")
+    with pytest.raises(build.ImageError, match="lumi.yaml:"):
+        build.cache_key(facts_copy)
