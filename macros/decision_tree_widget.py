@@ -79,24 +79,27 @@ def _depth_first(root, nodes):
 
 
 def _page_link(recommendation, page_url, use_directory_urls):
-    """The recommendation's target as a URL relative to the page the widget sits on."""
-    link = recommendation.get("link")
-    if link is None:
-        target = recommendation["url"]
-    else:
-        path, _, fragment = link.partition("#")
-        stem = path[:-len(".md")] if path.endswith(".md") else path
-        if use_directory_urls:
-            target = "" if stem == "index" else (stem[:-len("/index")] if stem.endswith("/index") else stem) + "/"
-        else:
-            target = stem + ".html"
-        target += f"#{fragment}" if fragment else ""
-    path, _, fragment = target.partition("#")
-    page_dir = posixpath.dirname(page_url) if not page_url.endswith("/") else page_url.rstrip("/")
-    relative = posixpath.relpath(path or ".", page_dir or ".")
-    if path.endswith("/") or not path:
-        relative = relative.rstrip("/") + "/" if relative != "." else "./"
+    """The recommendation's docs-relative link as a URL relative to the page the widget sits on.
+
+    Worked out here rather than taken from the loader's `url`, which is always in
+    directory form: the offline build (OFFLINE=true) turns directory URLs off.
+    """
+    path, _, fragment = recommendation["link"].partition("#")
+    target = _built_path(path.removesuffix(".md"), use_directory_urls)
+    here = page_url.rstrip("/") if page_url.endswith("/") else posixpath.dirname(page_url)
+    relative = posixpath.relpath(target or ".", here or ".")
+    if not target or target.endswith("/"):
+        relative = "./" if relative == "." else relative + "/"
     return relative + (f"#{fragment}" if fragment else "")
+
+
+def _built_path(stem, use_directory_urls):
+    """Where MkDocs writes the page `stem` (a docs-relative path without .md), from the site root."""
+    if not use_directory_urls:
+        return stem + ".html"
+    if stem == "index":
+        return ""
+    return stem.removesuffix("index") if stem.endswith("/index") else stem + "/"
 
 
 def _script_data(root, nodes, order, links):

@@ -179,6 +179,7 @@ def test_empty_command_lines_do_not_break_the_block():
     ("software/installing/python.html", False, "software/containers/singularity.md#x",
      "../containers/singularity.html#x"),
     ("software/installing/python.html", False, "index.md", "../../index.html"),
+    (PYTHON_PAGE, True, "software/local/index.md#y", "../../local/#y"),
 ])
 def test_read_more_links_are_relative_to_the_page(page, directory_urls, link, expected):
     tree = {"root": "leaf", "nodes": {"leaf": {"id": "leaf", "recommendation": {

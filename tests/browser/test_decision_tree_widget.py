@@ -31,11 +31,11 @@ def paths(tree):
 def shown(page, base_url, site_url):
     """What the widget shows now: the question asked, or the recommendation and where it links."""
     widget = page.locator(WIDGET)
-    legend = widget.locator(".dtree__stage legend")
+    legend = widget.locator(".dtree__app legend")
     if legend.count():
         return {"question": legend.inner_text(),
-                "answers": widget.locator(".dtree__stage .dtree__choice").all_inner_texts()}
-    result = widget.locator(".dtree__stage .dtree__result")
+                "answers": widget.locator(".dtree__app .dtree__choice").all_inner_texts()}
+    result = widget.locator(".dtree__app .dtree__result")
     href = result.locator(".dtree__more a").evaluate("a => a.href")
     return {"title": result.locator(".dtree__title").inner_text(),
             "url": site_url + href.removeprefix(base_url),
@@ -103,10 +103,12 @@ def test_terminal_walker_paths_match_the_widget(walk, site_dir):
 
 def test_result_is_in_a_live_region(page, base_url, paths):
     page.goto(base_url + PAGE)
-    for step in paths[0]["answers"]:
-        answer(page, step["answer"])
     live = page.locator(f"{WIDGET} [aria-live]")
     assert live.get_attribute("aria-live") == "polite"
+    # Questions take the focus instead, so they are not read out twice.
+    assert live.inner_text().strip() == ""
+    for step in paths[0]["answers"]:
+        answer(page, step["answer"])
     assert paths[0]["recommendation"]["title"] in live.inner_text()
 
 
@@ -167,7 +169,7 @@ def test_a_heading_anchor_keeps_the_path_shown(page, base_url, paths):
     headerlink = page.locator(".md-content h2 a.headerlink").first
     headerlink.click()
     assert "#dtree" not in page.url
-    title = page.locator(f"{WIDGET} .dtree__stage .dtree__title")
+    title = page.locator(f"{WIDGET} .dtree__app .dtree__title")
     assert title.inner_text() == path["recommendation"]["title"]
     page.go_back()
     assert title.inner_text() == path["recommendation"]["title"]
@@ -183,10 +185,10 @@ def test_a_broken_hash_is_cut_at_the_first_wrong_step(page, base_url, tree, path
     assert page.locator(f"{WIDGET} legend").inner_text() == path["answers"][0]["question"]
 
 
-def test_a_no_javascript_anchor_opens_that_node(page, base_url, tree, paths):
+def test_a_no_javascript_anchor_opens_that_node(page, base_url, paths):
     path = max(paths, key=lambda p: len(p["answers"]))
     page.goto(f"{base_url}{PAGE}#{anchor(path['recommendation']['id'])}")
-    assert page.locator(f"{WIDGET} .dtree__stage .dtree__title").inner_text() == path["recommendation"]["title"]
+    assert page.locator(f"{WIDGET} .dtree__app .dtree__title").inner_text() == path["recommendation"]["title"]
 
 
 def test_without_javascript_every_recommendation_is_on_the_page(browser, base_url, tree):
@@ -207,14 +209,14 @@ def test_without_javascript_every_recommendation_is_on_the_page(browser, base_ur
     context.close()
 
 
-def test_strings_from_the_data_stay_text_in_the_script(page, base_url):
+def test_strings_from_the_data_stay_text_in_the_script(page, base_url, tree):
     hostile_tree = {"root": "q", "nodes": {
         "q": {"id": "q", "question": "Q " + HOSTILE, "help": "H " + HOSTILE,
               "answers": [{"label": "A " + HOSTILE, "next": "leaf"}, {"label": "Other", "next": "leaf"}]},
         "leaf": {"id": "leaf", "recommendation": {
             "kind": "recommended", "title": "T " + HOSTILE, "when": "W " + HOSTILE, "why": "Y " + HOSTILE,
             "link": "index.md", "url": "", "commands": ["echo '" + HOSTILE + "'"]}}}}
-    real = render_widget(load_tree(), PAGE)
+    real = render_widget(tree, PAGE)
     fake = render_widget(hostile_tree, PAGE)
 
     def swap(route):
@@ -229,7 +231,7 @@ def test_strings_from_the_data_stay_text_in_the_script(page, base_url):
     widget = page.locator(WIDGET)
     assert widget.locator("legend").inner_text() == "Q " + HOSTILE
     answer(page, "A " + HOSTILE)
-    result = widget.locator(".dtree__stage")
+    result = widget.locator(".dtree__app")
     for text in ("T ", "W ", "Y ", "echo '"):
         assert text + HOSTILE in result.inner_text()
     assert widget.locator(".dtree__app script, .dtree__app img").count() == 0
@@ -275,11 +277,11 @@ def test_mounts_after_instant_navigation_and_back(page, base_url, paths):
     for step in path["answers"]:
         answer(page, step["answer"])
     hash_ = page.url.split("#", 1)[1]
-    page.locator(f"{WIDGET} .dtree__stage .dtree__more a").click()
+    page.locator(f"{WIDGET} .dtree__app .dtree__more a").click()
     page.wait_for_url(lambda url: PAGE not in url)
     page.go_back()
     page.wait_for_url(f"{base_url}{PAGE}#{hash_}")
     widget = page.locator(WIDGET)
-    assert widget.locator(".dtree__stage .dtree__title").inner_text() == path["recommendation"]["title"]
+    assert widget.locator(".dtree__app .dtree__title").inner_text() == path["recommendation"]["title"]
     assert widget.locator(".dtree__app").count() == 1
     assert errors == []

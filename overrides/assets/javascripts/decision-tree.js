@@ -125,7 +125,8 @@
     });
     widget.steps.replaceChildren.apply(widget.steps, steps);
     widget.steps.hidden = !steps.length;
-    widget.stage.replaceChildren(current.rec ? recommendation(current.rec) : question(widget, current, path));
+    widget.stage.replaceChildren(current.rec ? "" : question(widget, current, path));
+    widget.result.replaceChildren(current.rec ? recommendation(current.rec) : "");
     widget.nav.replaceChildren();
     if (path.length) {
       widget.nav.appendChild(button("dtree__back", "Back", function () { go(widget, path.slice(0, -1)); }));
@@ -134,7 +135,7 @@
     widget.root.classList.toggle("dtree--done", !!current.rec);
     if (widget.moveFocus) {
       widget.moveFocus = false;
-      widget.stage.querySelector(".dtree__choice, .dtree__title").focus();
+      widget.root.querySelector(".dtree__app .dtree__choice, .dtree__app .dtree__title").focus();
     }
   }
 
@@ -147,8 +148,10 @@
     widget.steps = app.appendChild(make("ol", "dtree__steps"));
     widget.steps.setAttribute("aria-label", "Your answers");
     widget.stage = app.appendChild(make("div", "dtree__stage"));
-    // Exists before its content changes, so screen readers announce each new step.
-    widget.stage.setAttribute("aria-live", "polite");
+    // Only the result is live: a new question gets the focus, which already reads it out.
+    // The region exists before its content changes, so screen readers announce it.
+    widget.result = app.appendChild(make("div", "dtree__live"));
+    widget.result.setAttribute("aria-live", "polite");
     widget.nav = app.appendChild(make("div", "dtree__nav"));
     root.insertBefore(app, root.firstChild);
     root.classList.add("dtree--js");
