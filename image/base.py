@@ -22,7 +22,7 @@ from . import node
 
 HERE = Path(__file__).resolve().parent
 # Files whose content decides stage one; any change rebuilds it.
-RECIPE_FILES = ["base.py", "node.py", "customize.sh", "base-packages.txt",
+RECIPE_FILES = ["base.py", "node.py", "customize.sh", "singularity-shim.sh", "base-packages.txt",
                 "cray-python-requirements.txt", "sif-customize.sh", "sif-packages.txt"]
 SUITE = "sid"
 APT_OPTION = 'Acquire::Check-Valid-Until "false"'
@@ -37,10 +37,24 @@ class BuildError(Exception):
     """A build step failed; the message says which and shows the end of its log."""
 
 
+# Base images of cotainr's predefined systems, as LUMI's cotainr module sets them in
+# its systems.json; `cotainr build --system=...` cannot fetch them here anyway.
+COTAINR_BASE_IMAGES = {"lumi-g": "docker://rocm/dev-ubuntu-24.04:6.2.2-complete",
+                       "lumi-c": "docker://ubuntu:24.04"}
+DEFAULT_BASE_IMAGE = "docker://ubuntu:24.04"
+
+
 def base_facts(facts):
     """The few facts stage one bakes in (so only they, not all of lumi.yaml, rebuild it)."""
     return {"cotainr_version": facts["cotainr"]["version"],
+            "cotainr_systems": facts["cotainr"]["systems"],
             "venv_in_image": facts["pytorch"]["venv_in_image"]}
+
+
+def cotainr_systems(names):
+    """systems.json for cotainr: the systems `cotainr info` lists and --system accepts."""
+    return {name: {"base-image": COTAINR_BASE_IMAGES.get(name, DEFAULT_BASE_IMAGE)}
+            for name in names}
 
 
 def read_list(path):
@@ -107,7 +121,11 @@ def mmdebstrap_argv(packages, target, hooks, options=()):
 
 def build_rootfs(rootfs, facts, log):
     """Debian root file system with Lmod, Apptainer, the cray-python stand-in and cotainr."""
-    recipe = [HERE / "customize.sh", HERE / "cray-python-requirements.txt"]
+    systems = rootfs.parent / "systems.json"
+    systems.write_text(json.dumps(cotainr_systems(facts["cotainr_systems"]), indent=2) + "\n",
+                       encoding="utf-8")
+    recipe = [HERE / "customize.sh", HERE / "singularity-shim.sh",
+              HERE / "cray-python-requirements.txt", systems]
     if HOST_CA.is_file():
         recipe.append(HOST_CA)
     hooks = ['mkdir -p "$1/tmp/lumi-node"']

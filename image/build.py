@@ -138,6 +138,8 @@ def ensure_image(facts_path=FACTS_FILE, report=print):
         except layer.LayerError as err:
             raise ImageError(f"{facts_path}: {err}") from None
         (partial / "mounts.json").write_text(json.dumps(mounts, indent=1) + "\n", encoding="utf-8")
+        # A leftover without mounts.json is incomplete; it holds no mounts, only files.
+        shutil.rmtree(target, ignore_errors=True)
         partial.rename(target)
     return target
 

@@ -2,7 +2,8 @@
 # Turns the fresh Debian root file system into a LUMI login node in miniature.
 # Runs inside it (chroot, as root, with network) from mmdebstrap's customize hook;
 # image/base.py copies this directory's recipe files to /tmp/lumi-node first.
-# Nothing here depends on data/lumi.yaml except COTAINR_VERSION: the parts named
+# Of data/lumi.yaml only cotainr's version and systems reach this stage (COTAINR_VERSION,
+# systems.json, see base.base_facts); the parts named
 # after LUMI's versions (modulefiles, /opt/cray/pe/python/<version>) are a separate
 # layer written by image/layer.py and bound in at start.
 set -eu
@@ -25,6 +26,9 @@ echo 'lumiuser:*:20000:0:99999:7:::' >>/etc/shadow
 # Mount points for LUMI's file systems and the layers bound in at start.
 mkdir -p /users /scratch /project /flash /appl /opt/cray
 echo uan01 >/etc/hostname
+
+# SINGULARITY_* variables without Apptainer's INFO lines (see the script).
+install -m 755 "$RECIPE/singularity-shim.sh" /usr/local/bin/singularity
 
 # Lmod starts from LUMI's stack list and the Cray PE's core modules.
 printf '%s\n' /appl/lumi/modules/SoftwareStack /opt/cray/pe/lmod/modulefiles/core >/etc/lmod/modulespath
@@ -57,6 +61,10 @@ python3 -m venv /opt/lumi-node/cotainr/venv
 /opt/lumi-node/cotainr/venv/bin/pip install --quiet "cotainr==$COTAINR_VERSION"
 mkdir -p /opt/lumi-node/cotainr/bin
 ln -s ../venv/bin/cotainr /opt/lumi-node/cotainr/bin/cotainr
+# cotainr reads its predefined systems (lumi-g, lumi-c) from site-packages/systems.json,
+# which LUMI's module installs next to it (base.py writes it from the facts).
+cp "$RECIPE/systems.json" "$(/opt/lumi-node/cotainr/venv/bin/python3 -c \
+    'import sysconfig; print(sysconfig.get_paths()["purelib"])')/systems.json"
 
 # Debian's python3 stays bare: the point of the guide is that NumPy needs a module.
 if python3 -c 'import numpy' 2>/dev/null; then

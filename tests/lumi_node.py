@@ -6,8 +6,8 @@
 
 Inside, the shell runs as `lumiuser` (uid 1000) with HOME=/users/lumiuser (the
 `home` directory) and its working directory /users/lumiuser/work (the `work`
-directory). /scratch/<project>, /project/<project> and /flash/<project> are
-writable directories next to `home` (see areas_for). Lmod is initialised by the
+directory). /scratch/<project>, /project/<project>, /flash/<project> and /tmp
+are writable directories next to `home` (see areas_for). Lmod is initialised by the
 login shell (/etc/profile), so `module` works from the first command. The
 system directories are read-only, /tmp is private, the network is off unless
 asked for. How the image is built: image/build.py.
@@ -43,7 +43,11 @@ def ensure_image():
 
 
 def areas_for(home):
-    """Host directory holding the writable scratch/, project/ and flash/ of a shell."""
+    """Host directory holding the shell's writable scratch/, project/, flash/ and tmp/.
+
+    /tmp is a host directory rather than a tmpfs: bwrap mounts tmpfs nodev, and
+    `singularity build` then warns about /tmp.
+    """
     home = Path(home)
     return home.parent / f"{home.name}-lumi-areas"
 
@@ -69,11 +73,13 @@ def shell_argv(home, work, network=False):
                "--bind", Path(work).resolve(), WORK]
     areas = areas_for(Path(home).resolve())
     project = facts["example_project"]
-    for area in ("scratch", "project", "flash"):
+    for area in ("scratch", "project", "flash", "tmp"):
         (areas / area).mkdir(parents=True, exist_ok=True)
+    for area in ("scratch", "project", "flash"):
         mounts += ["--tmpfs", f"/{area}", "--bind", areas / area, f"/{area}/{project}"]
     rootfs = image / "base" / "rootfs"
-    return node.sandbox_argv(rootfs, mounts, network=network, chdir=WORK) + ["/bin/bash", "-l"]
+    return node.sandbox_argv(rootfs, mounts, network=network, chdir=WORK,
+                             tmp=areas / "tmp") + ["/bin/bash", "-l"]
 
 
 def check_can_start():

@@ -1,5 +1,7 @@
 """pytest glue for the snippet runner: options, session fixtures, and skip locations as page:line."""
 
+import contextlib
+
 import pytest
 
 from .runtime import SnippetRuntime
@@ -24,9 +26,16 @@ def snippet_runtime(request, tmp_path_factory):
         on_host=request.config.getoption("on_host"),
         timeout=request.config.getoption("snippet_timeout"),
         make_page_dir=lambda name: tmp_path_factory.mktemp(name, numbered=True),
+        uncaptured=_uncaptured(request.config),
     )
     yield runtime
     runtime.close_all()
+
+
+def _uncaptured(config):
+    """A context manager that lets output through pytest's capture (for the image build)."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    return capture.global_and_fixture_disabled if capture else contextlib.nullcontext
 
 
 @pytest.fixture(scope="session", name="OFF_LUMI")

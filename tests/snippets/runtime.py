@@ -8,6 +8,7 @@ Host mode is the "live" mode for a real LUMI login node: a login bash with the t
 runner's own Python environment taken out of its way.
 """
 
+import contextlib
 import importlib
 import os
 import re
@@ -47,8 +48,11 @@ def page_slug(display_path):
 class SnippetRuntime:
     """Starts one shell per page, in the mode the session asked for, and closes them all at the end."""
 
-    def __init__(self, on_host, timeout, make_page_dir, node_module="tests.lumi_node"):
+    def __init__(self, on_host, timeout, make_page_dir, node_module="tests.lumi_node",
+                 uncaptured=contextlib.nullcontext):
         self.on_host = on_host
+        # The image build takes minutes: let its progress lines reach the terminal.
+        self.uncaptured = uncaptured
         self.timeout = timeout
         self.make_page_dir = make_page_dir
         self.node_module = node_module
@@ -95,7 +99,8 @@ class SnippetRuntime:
             raise ShellUnavailable(self._node_error) from None
         try:
             node.check_can_start()
-            node.ensure_image()
+            with self.uncaptured():
+                node.ensure_image()
         except node.LumiNodeError as err:
             self._node_error = f"the LUMI node container cannot start: {err}"
             raise ShellUnavailable(self._node_error) from None
