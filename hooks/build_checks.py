@@ -19,6 +19,17 @@ from macros import build_checks  # noqa: E402  (needs the sys.path line above)
 log = logging.getLogger("mkdocs.hooks.build_checks")
 
 
+@event_priority(100)
+def on_config(config):
+    # `mkdocs build --strict -q` raises the "mkdocs" logger to ERROR, so warnings never
+    # reach the handler that strict mode counts them with, and a broken link or anchor
+    # passes. In strict mode a warning is fatal, so it stays visible and counted.
+    mkdocs_log = logging.getLogger("mkdocs")
+    if config.strict and mkdocs_log.level > logging.WARNING:
+        mkdocs_log.setLevel(logging.WARNING)
+    return config
+
+
 @event_priority(100)  # before the macros plugin renders, so its traceback never happens
 def on_page_markdown(markdown, page, config, files):
     macros = config.plugins.get("macros")

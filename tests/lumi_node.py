@@ -14,6 +14,7 @@ asked for. How the image is built: image/build.py.
 """
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,8 @@ HOME = node.HOME
 WORK = node.WORK
 USER = node.USER
 START_TIMEOUT = 20  # seconds for the probe
+HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
+CA_COPY = Path("/tmp/.lumi-node-host-ca.crt")
 
 
 class LumiNodeError(Exception):
@@ -57,7 +60,8 @@ def shell_argv(home, work, network=False):
 
     `home` and `work` are existing host directories, mounted at /users/lumiuser and
     /users/lumiuser/work (the shell's cwd). With network=True the host's network,
-    resolver and CA certificates are available (for pip install from PyPI).
+    resolver and CA certificates are available (for pip install from PyPI), also
+    inside `singularity exec` (SSL_CERT_FILE and PIP_CERT point to a copy in /tmp).
     """
     try:
         image = build.node_dir()
@@ -77,8 +81,15 @@ def shell_argv(home, work, network=False):
         (areas / area).mkdir(parents=True, exist_ok=True)
     for area in ("scratch", "project", "flash"):
         mounts += ["--tmpfs", f"/{area}", "--bind", areas / area, f"/{area}/{project}"]
+    env = {}
+    if network and HOST_CA.is_file():
+        # Containers run with `singularity exec` have their own CA bundle, which lacks the
+        # CA of a host that intercepts TLS; Apptainer binds /tmp and passes the
+        # environment, so pip inside them finds the host's bundle this way.
+        shutil.copyfile(HOST_CA, areas / "tmp" / CA_COPY.name)
+        env = {"SSL_CERT_FILE": str(CA_COPY), "PIP_CERT": str(CA_COPY)}
     rootfs = image / "base" / "rootfs"
-    return node.sandbox_argv(rootfs, mounts, network=network, chdir=WORK,
+    return node.sandbox_argv(rootfs, mounts, network=network, env=env, chdir=WORK,
                              tmp=areas / "tmp") + ["/bin/bash", "-l"]
 
 

@@ -23,16 +23,17 @@ def copy_site(dest):
     return dest
 
 
-def build(project_dir, site_dir):
+def build(project_dir, site_dir, quiet=False):
     """Run a strict build of `project_dir` into `site_dir`; return the finished process.
 
-    Not `-q`: MkDocs counts strict-mode warnings only once they pass the log level, so
-    `--strict -q` lets every warning (broken links and anchors included) through.
+    Plain MkDocs counts strict-mode warnings only once they pass the log level, so
+    `--strict -q` would let every warning through; hooks/build_checks.py undoes that,
+    and `quiet=True` is how a test checks it.
     """
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     return subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict",
-         "-f", str(Path(project_dir) / "mkdocs.yml"), "-d", str(site_dir)],
+         "-f", str(Path(project_dir) / "mkdocs.yml"), "-d", str(site_dir)] + (["-q"] if quiet else []),
         capture_output=True, text=True, timeout=180, env=env, cwd=project_dir,
     )
 

@@ -63,8 +63,11 @@ def test_network_is_off_by_default(shell):
     assert result.returncode != 0 and "unreachable" in result.stderr
 
 
-def test_network_on_request_resolves_names(shell):
-    assert shell("getent hosts pypi.org", network=True).stdout.strip()
+def test_network_on_request_reaches_pypi_also_from_an_image(shell):
+    script = (f"getent hosts pypi.org >/dev/null\n"
+              f"singularity exec {FACTS['pytorch']['image_path']} python3 -m pip download "
+              "--quiet --no-deps six==1.17.0 -d wheels\nls wheels")
+    assert shell(script, network=True).stdout.startswith("six-1.17.0")
 
 
 def test_os_python_has_no_numpy_but_venv_and_pip(shell):
