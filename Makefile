@@ -24,3 +24,8 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/run.py
+
+# The snippet container (a LUMI login node in miniature): build it, or reuse the cache.
+container: $(VENV)/.installed
+	scripts/install-debian-packages.sh
+	$(PY) -m image.build

@@ -11,7 +11,9 @@ The collector must live here: a collector in tests/conftest.py would not see doc
 from pathlib import Path
 
 from tests.snippets.collector import make_sybil
-from tests.snippets.plugin import add_options, off_lumi, pytest_runtest_makereport, snippet_runtime  # noqa: F401
+# Imported here so pytest registers these fixtures and the report hook for docs/.
+from tests.snippets.plugin import (  # noqa: F401
+    add_options, off_lumi, pytest_runtest_makereport, snippet_runtime)
 
 # pytester drives the snippet runner's own tests (tests/test_snippet_runner.py).
 pytest_plugins = ["pytester"]

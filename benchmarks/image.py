@@ -54,15 +54,23 @@ def main():
     parser.add_argument("--runs", type=int, default=20, help="container starts to time")
     args = parser.parse_args()
     if args.cold:
-        print(f"image: cold build (stage one, from nothing) {cold_build():.0f} s")
+        try:
+            print(f"image: cold build (stage one, from nothing) {cold_build():.0f} s")
+        except base.BuildError as err:
+            print(f"image: cold build failed: {err}", file=sys.stderr)
+            return 1
     elif build.LAST_COLD_BUILD.is_file():
         last = json.loads(build.LAST_COLD_BUILD.read_text(encoding="utf-8"))
         print(f"image: last recorded cold build {last['seconds']:.0f} s ({last['date']}; "
               "--cold measures anew)")
     else:
         print("image: no cold build recorded yet (run with --cold)")
-    lumi_node.check_can_start()
-    lumi_node.ensure_image()
+    try:
+        lumi_node.check_can_start()
+        lumi_node.ensure_image()
+    except lumi_node.LumiNodeError as err:
+        print(f"image: container unavailable: {err}", file=sys.stderr)
+        return 1
     with tempfile.TemporaryDirectory() as tmp:
         home, work = Path(tmp, "home"), Path(tmp, "work")
         home.mkdir()
@@ -75,7 +83,8 @@ def main():
           f"(goal < {START_GOAL_MS} ms)")
     print(f"image: login shell with Lmod, `true` (median of {args.runs}) {login:.0f} ms")
     print(f"image: login shell + `module load LUMI cray-python` {module:.0f} ms")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

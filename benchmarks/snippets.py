@@ -93,7 +93,8 @@ def main():
         work.mkdir()
         argv, why_not = container_argv(home, work)
         if argv:
-            rows.append(("persistent shell in container", shell_protocol_seconds(argv, BLOCKS) / BLOCKS * 1000))
+            seconds = shell_protocol_seconds(argv, BLOCKS)
+            rows.append(("persistent shell in container", seconds / BLOCKS * 1000))
     one = pytest_seconds(1, ["--on-host"])
     many = pytest_seconds(BLOCKS + 1, ["--on-host"])
     rows.append(("pytest + Sybil + shell, on host", (many - one) / BLOCKS * 1000))

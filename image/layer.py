@@ -11,7 +11,6 @@ mounts.json lists these binds for node.py's callers.
 import json
 import os
 import shutil
-from pathlib import Path
 
 from .base import SIF_NAME
 from .modulefiles import CONTAINER_ROOT, WRAPPER_ROOT, module_tree

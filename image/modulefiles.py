@@ -50,6 +50,8 @@ Here it makes cotainr and lumi-container-wrapper visible; there is no Cray PE.""
         family + f'prepend_path("MODULEPATH", {lua(STACK_ROOT + "/CrayEnv")})\n')
     versions = facts["stacks"]["lumi_versions"]
     for version in versions:
+        python = facts["cray_python"]["by_stack"].get(version)
+        offers = f"cray-python/{python} as default, " if python else ""
         body = (family
                 + f'setenv("LUMI_STACK_NAME", "LUMI")\nsetenv("LUMI_STACK_VERSION", {lua(version)})\n'
                 + f'prepend_path("MODULEPATH", {lua(f"{STACK_ROOT}/LUMI/{version}/partition")})\n'
@@ -57,8 +59,8 @@ Here it makes cotainr and lumi-container-wrapper visible; there is no Cray PE.""
         tree[f"{STACK_ROOT}/SoftwareStack/LUMI/{version}.lua"] = module(
             f"""LUMI/{version}: LUMI's software stack {version}.
 {STAND_IN}
-Here it offers partition/L, C and G, cray-python {facts['cray_python']['by_stack'].get(version, '')} as default,
-and the container-related modules; there is no compiled software.""",
+Here it offers partition/L, C and G, {offers}and the container-related
+modules; there is no compiled software.""",
             f"LUMI software stack {version}", body)
         for name, what in facts["stacks"]["partitions"].items():
             tree[f"{STACK_ROOT}/LUMI/{version}/partition/partition/{name}.lua"] = module(

@@ -90,7 +90,9 @@ def test_titled_blocks_are_written_and_checked(pytester):
     result.stdout.fnmatch_lines([
         "*docs/files.md:15: the file `broken.yml` is not valid (page line 18): not valid YAML:*",
     ])
-    result.stdout.fnmatch_lines(["*docs/files.md:20: the file `scripts/job.sh` is not valid (page line 24): bash -n: syntax error*"])
+    result.stdout.fnmatch_lines([
+        "*docs/files.md:20: the file `scripts/job.sh` is not valid (page line 24): bash -n: syntax error*",
+    ])
     assert (pytester.path / "docs").exists()
 
 
@@ -104,8 +106,17 @@ def test_skips_are_reported_as_skipped_with_their_reason(pytester):
         "*docs/skips.md:13: `skip: next` needs a condition and a reason*",
     ])
     result.stdout.fnmatch_lines_random([
-        "*skips.md::line:4,bash SKIPPED (sbatch needs the Slurm cluster)*",
-        "*skips.md::line:9,bash SKIPPED (runs on your own machine with sudo)*",
+        "*skips.md::line:4,bash SKIPPED*",
+        "*skips.md::line:9,bash SKIPPED*",
+    ])
+
+
+def test_skip_start_and_end_skip_every_block_between(pytester):
+    result = run_pages(pytester, "skip_range.md")
+    result.stdout.fnmatch_lines_random([
+        "SKIPPED [1] docs/skip_range.md:4: a whole section that needs the real LUMI",
+        "SKIPPED [1] docs/skip_range.md:8: a whole section that needs the real LUMI",
+        "*skip_range.md::line:14,bash PASSED*",
     ])
 
 
@@ -113,7 +124,8 @@ def test_on_host_lifts_off_lumi_skips_only(pytester):
     result = run_pages(pytester, "skips.md")
     result.stdout.fnmatch_lines_random([
         "*skips.md::line:4,bash FAILED*",
-        "*skips.md::line:9,bash SKIPPED (runs on your own machine with sudo)*",
+        "*skips.md::line:9,bash SKIPPED*",
+        "SKIPPED [1] docs/skips.md:9: runs on your own machine with sudo",
         "*sbatch: command not found*",
     ])
 
@@ -170,6 +182,8 @@ def test_shell_survives_a_failing_block_and_reports_death(tmp_path):
     shell = PersistentShell(["bash"], cwd=str(tmp_path))
     try:
         assert shell.run("false; echo no").status == 1
+        assert shell.run("set -e; false; echo no").output == ""  # the block's own set -e
+        assert shell.run("echo alive").output == "alive\n"
         assert shell.run("printf 'no newline'").output == "no newline"
         with pytest.raises(BlockTimeout):
             shell.run("sleep 30", timeout=0.5)

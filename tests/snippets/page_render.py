@@ -55,7 +55,8 @@ class MacroRenderer:
         try:
             plugin.on_config(config)
         except Exception as err:  # a broken data file or macro module: say which, once
-            raise RenderError(f"{display_path(self.config_file)}: the macros plugin does not load: {err}") from None
+            raise RenderError(f"{display_path(self.config_file)}: the macros plugin does not load: "
+                              f"{err}") from None
         self._config, self._plugin = config, plugin
 
     def render(self, path, source):

@@ -10,7 +10,8 @@ Conventions they implement (the README repeats them):
   it. Collecting every fence also keeps `skip: next` pointing at the fence right after it.
 - `<!-- skip: next if(OFF_LUMI, reason="...") -->` or `if(True, reason="...")`: a skip
   must give a condition and a reason, so it is reported as SKIPPED with that reason
-  (Sybil reports a bare `skip: next` as PASSED, which would hide it).
+  (Sybil reports a bare `skip: next` as PASSED, which would hide it). `skip: start if(...)`
+  ... `skip: end` skips every block between the two comments.
 - `<!-- snippets: network -->` on a line of its own anywhere in a page (text may follow
   `network`, e.g. a reason): that page's shell gets network access (PyPI); every other
   page's shell runs without network.

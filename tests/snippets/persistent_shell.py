@@ -7,7 +7,8 @@ shell itself, so `cd`, `export`, `source venv/bin/activate` and `module load` st
 effect for the next block. The block's stdin is /dev/null, so a command that reads
 stdin cannot swallow the protocol. In "errexit" mode an ERR trap (inherited by
 functions and subshells through `set -E`) leaves the block at the first failing
-command, under the same rules as `set -e`, yet the shell lives on for the next block.
+command, under the same rules as `set -e`, yet the shell lives on for the next block
+(a block's own `set -e` is switched off again, so it cannot end the shell either).
 In "plain" mode (console commands) the block is evaled at top level, as a terminal
 would run it. Then `__snippet_report` prints RS token:status:command RS; everything
 before that on the merged stdout/stderr pipe is the block's output. A block that does not finish within
@@ -31,6 +32,7 @@ __snippet_pid=$BASHPID
 set -E
 __snippet_exec_errexit() {
   trap '__snippet_rc=$?
+        set +e
         [[ -z ${__snippet_cmd+x} ]] && __snippet_cmd=$BASH_COMMAND
         [[ $BASHPID != "$__snippet_pid" ]] && exit $__snippet_rc
         return $__snippet_rc' ERR
@@ -43,6 +45,7 @@ __snippet_run() {
 }
 __snippet_report() {
   trap - ERR
+  set +e
   printf '\036%s:%s:%s\036' "$__snippet_token" "$1" "${__snippet_cmd-}"
   unset __snippet_cmd
 }
