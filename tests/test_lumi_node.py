@@ -6,11 +6,10 @@ import subprocess
 import pytest
 
 import lumi_node
-from image import build
+from image import build, layer
 from macros.facts import FACTS_FILE, load_facts
 
 FACTS = load_facts()
-STACK = FACTS["stack"]
 PROJECT = FACTS["example_project"]
 SHELL_TIMEOUT = 300
 
@@ -87,7 +86,7 @@ def test_cray_python_brings_the_scientific_stack(shell):
     out = shell(script).stdout.split()
     assert out[0] == "1"
     assert FACTS["cray_python"]["module_version"] in out
-    assert f"partition/C" in out
+    assert "partition/C" in out
 
 
 def test_each_stack_picks_its_cray_python(shell):
@@ -194,3 +193,17 @@ def test_bad_facts_give_a_readable_error(tmp_path):
     facts_copy.write_text("example_project: [unclosed\n", encoding="utf-8")
     with pytest.raises(build.ImageError, match="lumi.yaml:"):
         build.cache_key(facts_copy)
+
+
+def test_layer_refuses_facts_it_cannot_place(tmp_path):
+    fake_base = tmp_path / "base-x"
+    (fake_base / "sif").mkdir(parents=True)
+    (fake_base / "sif" / "lumi-node-python.sif").write_bytes(b"")
+    (fake_base / "info.json").write_text('{"python": "3", "apptainer": "a"}', encoding="utf-8")
+    node_dir = tmp_path / "node"
+    node_dir.mkdir()
+    (node_dir / "base").symlink_to(fake_base)
+    facts = load_facts()
+    facts["pytorch"]["image_dir"] = "/data/images"
+    with pytest.raises(layer.LayerError, match="/data/images/.* is outside /appl"):
+        layer.write_layer(node_dir, facts)
