@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve test build bench
+.PHONY: serve test build bench container
 
 # The virtual environment is rebuilt whenever requirements.txt changes.
 $(VENV)/.installed: requirements.txt
@@ -18,8 +18,8 @@ serve: $(VENV)/.installed
 build: $(VENV)/.installed
 	$(VENV)/bin/mkdocs build --strict
 
-test: $(VENV)/.installed
-	scripts/install-debian-packages.sh
+# Builds (or reuses) the snippet container first, so a cold build's time is printed on its own.
+test: container
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed
