@@ -29,3 +29,12 @@ bench: $(VENV)/.installed
 container: $(VENV)/.installed
 	scripts/install-debian-packages.sh
 	$(PY) -m image.build
+
+# The copy to read from disk (file://), search and widget included: open site-offline/index.html.
+.PHONY: offline links
+offline: $(VENV)/.installed
+	OFFLINE=true $(VENV)/bin/mkdocs build --strict --site-dir site-offline
+
+# Links to other websites, against the real web (cached a day in .cache/external-links/).
+links: build
+	$(PY) scripts/check_external_links.py

@@ -47,3 +47,25 @@ def test_no_serious_accessibility_problem(chromium, site_url, page_path, scheme)
     expected = "slate" if scheme == "dark" else "default"
     assert active == expected, f"the page did not switch to the {scheme} palette ({active})"
     assert found == [], f"{page_path} ({scheme})"
+
+
+def audit_search(browser, url, own_origin, scheme):
+    """axe on the search dialog, open with results: hidden until used, so the page audit misses it."""
+    context, visit = guarded_context(browser, own_origin, color_scheme=scheme)
+    try:
+        page = watch_page(context.new_page(), visit)
+        page.goto(url, wait_until="networkidle")
+        page.keyboard.press("s")
+        page.locator("input.md-search__input").press_sequentially("python", delay=30)
+        page.locator(".md-search-result__item").first.wait_for()
+        results = Axe().run(page, context=".md-search").response
+    finally:
+        context.close()
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {', '.join(str(n['target']) for n in v['nodes'][:5])}"
+            for v in results["violations"] if v["impact"] in BLOCKING]
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_search_results_have_no_serious_accessibility_problem(chromium, site_url, scheme):
+    found = chromium.run(audit_search, site_url, site_url.rstrip("/"), scheme)
+    assert found == [], f"search dialog ({scheme})"

@@ -107,9 +107,9 @@ def use_widget(browser, page_url):
         for _ in range(20):
             if "dtree--done" in (widget.get_attribute("class") or ""):
                 break
-            widget.locator(".dtree__stage .dtree__choice").first.click()
+            widget.locator(".dtree__app .dtree__choice").first.click()
         done = "dtree--done" in (widget.get_attribute("class") or "")
-        more = widget.locator(".dtree__stage .dtree__more a")
+        more = widget.locator(".dtree__app .dtree__more a")
         with page.expect_navigation():
             more.click()
         target = page.url
