@@ -257,6 +257,8 @@ def _render(document, positions, facts):
     nodes = {}
 
     def render(text, location, node_id, field):
+        if "{" not in text:  # most strings hold no template; compiling them all doubled the build time
+            return text
         try:
             return env.from_string(text).render(lumi=facts)
         except jinja2.TemplateError as err:

@@ -30,7 +30,6 @@ import html
 import json
 import posixpath
 
-from .decision_tree import load_tree
 
 ID_PREFIX = "dtree-"
 KIND_LABELS = {
@@ -38,11 +37,6 @@ KIND_LABELS = {
     "conditional": "Recommended under conditions",
     "discouraged": "Not recommended",
 }
-
-
-def render_decision_tree(page_url, use_directory_urls=True, facts=None):
-    """The widget for data/decision_tree.yaml on the page at `page_url` (its URL from the site root)."""
-    return render_widget(load_tree(facts=facts), page_url, use_directory_urls)
 
 
 def render_widget(tree, page_url, use_directory_urls=True):

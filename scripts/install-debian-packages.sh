@@ -4,7 +4,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mapfile -t wanted < <(grep -v '^\s*#' debian-packages.txt | grep -v '^\s*$')
 missing=()
-for pkg in "${wanted[@]}"; do
+for entry in "${wanted[@]}"; do
+  pkg=${entry%%:*}
+  if [[ $entry == *:* ]] && command -v "${entry#*:}" >/dev/null; then
+    continue
+  fi
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
