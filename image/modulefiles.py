@@ -51,7 +51,7 @@ Here it makes cotainr and lumi-container-wrapper visible; there is no Cray PE.""
     versions = facts["stacks"]["lumi_versions"]
     for version in versions:
         python = facts["cray_python"]["by_stack"].get(version)
-        offers = f"cray-python/{python} as default, " if python else ""
+        offers = f"{facts['cray_python']['module']}/{python} as default, " if python else ""
         body = (family
                 + f'setenv("LUMI_STACK_NAME", "LUMI")\nsetenv("LUMI_STACK_VERSION", {lua(version)})\n'
                 + f'prepend_path("MODULEPATH", {lua(f"{STACK_ROOT}/LUMI/{version}/partition")})\n'
@@ -89,12 +89,13 @@ def cray_python_modules(facts, info):
     one command, as LUMI's stacks do.
     """
     tree = {}
+    name = facts["cray_python"]["module"]
     packages = ", ".join(facts["cray_python"]["packages"])
     texts = {}
     for version in sorted(set(facts["cray_python"]["by_stack"].values())):
         prefix = f"/opt/cray/pe/python/{version}"
-        texts[version] = tree[f"{CORE}/cray-python/{version}.lua"] = module(
-            f"""cray-python/{version}: HPE Cray's Python {version} with {packages}.
+        texts[version] = tree[f"{CORE}/{name}/{version}.lua"] = module(
+            f"""{name}/{version}: HPE Cray's Python {version} with {packages}.
 {STAND_IN}
 Here the Python is Debian's CPython {info['python']} (python3 --version says so), installed
 as a prefix in {prefix}, with {packages} from PyPI; mpi4py runs on the MPICH
@@ -104,7 +105,7 @@ wheel from PyPI instead of Cray MPICH, NumPy and SciPy on OpenBLAS instead of Li
             f'prepend_path("PATH", {lua(prefix + "/bin")})\n')
     for stack, version in facts["cray_python"]["by_stack"].items():
         if stack in facts["stacks"]["lumi_versions"]:
-            tree[f"{STACK_ROOT}/LUMI/{stack}/software/cray-python/{version}.lua"] = texts[version]
+            tree[f"{STACK_ROOT}/LUMI/{stack}/software/{name}/{version}.lua"] = texts[version]
     return tree
 
 
@@ -138,8 +139,11 @@ The commands exist here but only print that they need LUMI and exit with status 
 def stack_only_modules(facts, info, version, root):
     """Modules only a LUMI/<v> stack offers."""
     tree = {}
-    tree[f"{root}/EasyBuild-user.lua"] = module(
-        f"""EasyBuild-user: sets up installing software with EasyBuild into $EBU_USER_PREFIX
+    easybuild = facts["stacks"]["easybuild_user_module"]
+    bindings = facts["singularity"]["bindings_module"]
+    systools = facts["singularity"]["proot_module"]
+    tree[f"{root}/{easybuild}.lua"] = module(
+        f"""{easybuild}: sets up installing software with EasyBuild into $EBU_USER_PREFIX
 (default $HOME/EasyBuild) for LUMI/{version}.
 {STAND_IN}
 It sets the same environment variables, but there is no EasyBuild here: `eb` does not exist.""",
@@ -149,14 +153,14 @@ It sets the same environment variables, but there is no EasyBuild here: `eb` doe
         'setenv("EASYBUILD_PREFIX", prefix)\n'
         f'setenv("EASYBUILD_INSTALLPATH", pathJoin(prefix, "SW", "LUMI-{version}", partition))\n'
         f'prepend_path("MODULEPATH", pathJoin(prefix, "modules", "LUMI", "{version}", "partition", partition))\n')
-    tree[f"{root}/singularity-bindings.lua"] = module(
-        f"""singularity-bindings: binds the host's Cray MPICH into containers (LUMI/{version}).
+    tree[f"{root}/{bindings}.lua"] = module(
+        f"""{bindings}: binds the host's Cray MPICH into containers (LUMI/{version}).
 {STAND_IN}
 Here there is no Cray MPICH: it only adds /opt/cray to SINGULARITY_BINDPATH.""",
         "host MPI bindings for containers",
         'append_path("SINGULARITY_BINDPATH", "/opt/cray", ",")\n')
-    tree[f"{root}/systools/{version}.lua"] = module(
-        f"""systools/{version}: system tools, including a PRoot-based `singularity build`.
+    tree[f"{root}/{systools}/{version}.lua"] = module(
+        f"""{systools}/{version}: system tools, including a PRoot-based `singularity build`.
 {STAND_IN}
 Here `singularity build` works without it (Apptainer in a user namespace).""",
         "system tools")
