@@ -193,6 +193,20 @@ def test_shell_survives_a_failing_block_and_reports_death(tmp_path):
         shell.close()
 
 
+def test_failure_inside_a_shell_function_names_the_blocks_own_line(tmp_path):
+    # Lmod's `module` is a shell function: its failure must name the page's line,
+    # not the function's last command (`return $__lmod_my_status`).
+    shell = PersistentShell(["bash"], cwd=str(tmp_path))
+    try:
+        shell.run("module() { local status=1; return $status; }")
+        result = shell.run("echo one\n\nmodule load cray-pyhton\necho not reached")
+        assert (result.status, result.failed_command, result.output) == (1, "module load cray-pyhton", "one\n")
+        assert shell.run("echo x\n( cd /; false )").failed_command == "( cd /; false )"
+        assert shell.run("for i in 1; do\n  false\ndone").failed_command == "  false"
+    finally:
+        shell.close()
+
+
 def test_container_that_cannot_start_is_an_error_with_the_reason(tmp_path, monkeypatch):
     node = types.ModuleType("broken_lumi_node")
 

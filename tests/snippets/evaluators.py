@@ -78,7 +78,9 @@ def run_shell(example, shell, where):
     result = shell.run(snippet.source, errexit=True, timeout=_timeout(example))
     if result.status == 0:
         return None
-    failed = f"`{result.failed_command}` " if result.failed_command else ""
+    # The shell reports a failing line as written; a continued line keeps its "\\".
+    command = result.failed_command.strip().removesuffix("\\").strip()
+    failed = f"`{command}` " if command else ""
     return reports.block_failure(where, f"```{snippet.language} block failed: {failed}exited with "
                                         f"status {result.status}",
                                  snippet.source, example.line + 1, result.output)

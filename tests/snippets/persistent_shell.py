@@ -31,12 +31,22 @@ BOOTSTRAP = r"""
 __snippet_pid=$BASHPID
 set -E
 __snippet_exec_errexit() {
-  trap '__snippet_rc=$?
+  # At the block's own level the failing command is reported as the block's source
+  # line (LINENO counts on from the block's first line), so a failure inside a shell function
+  # such as Lmod's `module` names the page's `module load ...`, not Lmod's internals.
+  __snippet_depth=${#FUNCNAME[@]}
+  # (LINENO is read on the handler's first line: it counts on through the handler.)
+  trap '__snippet_rc=$? __snippet_at=$LINENO
         set +e
+        if [[ ${#FUNCNAME[@]} -eq $__snippet_depth ]]; then
+          mapfile -t __snippet_lines <<<"$__snippet_src"
+          __snippet_cmd=${__snippet_lines[__snippet_at - __snippet_base]-$BASH_COMMAND}
+        fi
         [[ -z ${__snippet_cmd+x} ]] && __snippet_cmd=$BASH_COMMAND
         [[ $BASHPID != "$__snippet_pid" ]] && exit $__snippet_rc
         return $__snippet_rc' ERR
-  eval "$__snippet_src" </dev/null
+  # The base is taken on the block's first line itself, inside the eval.
+  eval "__snippet_base=\$LINENO; $__snippet_src" </dev/null
 }
 __snippet_run() {
   unset __snippet_cmd
