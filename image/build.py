@@ -117,6 +117,11 @@ def ensure_image(facts_path=FACTS_FILE, report=print):
             return target
         base_dir = CACHE / f"base-{base_key(facts)[:32]}"
         if not (base_dir / "info.json").is_file():
+            if os.geteuid() != 0:
+                # mmdebstrap's hooks chroot into the new tree; only tested as root.
+                raise ImageError("building the snippet container needs root (mmdebstrap's "
+                                 "hooks chroot into the new tree): run `make test` as root, "
+                                 "e.g. in a throw-away VM or CI machine")
             report(f"lumi-node: building the root file system and SIF image "
                    f"(a few minutes; log: {CACHE / 'build.log'})")
             (CACHE / "build.log").unlink(missing_ok=True)
