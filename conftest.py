@@ -13,7 +13,8 @@ from pathlib import Path
 from tests.snippets.collector import make_sybil
 # Imported here so pytest registers these fixtures and the report hook for docs/.
 from tests.snippets.plugin import (  # noqa: F401
-    add_options, off_lumi, pytest_runtest_makereport, snippet_runtime)
+    add_options, off_lumi, pytest_collection_modifyitems, pytest_runtest_makereport,
+    snippet_runtime)
 
 # pytester drives the snippet runner's own tests (tests/test_snippet_runner.py).
 pytest_plugins = ["pytester"]

@@ -53,3 +53,44 @@ def pytest_runtest_makereport(item, call):
         reason = str(report.longrepr[2]).removeprefix("Skipped: ")
         report.longrepr = (example.path, example.line, reason)
     return report
+
+
+def pytest_collection_modifyitems(items):
+    """Skip comments are not tests: each one runs as part of the block it governs.
+
+    Sybil makes every `<!-- skip: ... -->` comment an example of its own that always
+    passes, so the summary would count each skipped block once as SKIPPED and once more
+    as a pass. Here a comment is taken out of the item list and evaluated right before
+    the next block of the same page, which is then reported SKIPPED (or runs, when the
+    condition is false). A comment with nothing after it on its page stays an item.
+    """
+    kept, pending = [], []
+    for item in items:
+        example = getattr(item, "example", None)
+        if example is not None and _is_skip_comment(example):
+            pending.append(item)
+            continue
+        if pending and example is not None and example.document is pending[0].example.document:
+            _evaluate_first(item, [comment.example for comment in pending])
+        else:
+            kept.extend(pending)
+        pending = []
+        kept.append(item)
+    items[:] = kept + pending
+
+
+def _is_skip_comment(example):
+    # ReasonedSkipParser's regions parse to (action, condition); a malformed comment
+    # parses to its error message instead and stays an item of its own, which fails.
+    return isinstance(example.parsed, tuple)
+
+
+def _evaluate_first(item, comments):
+    runtest = item.runtest
+
+    def runtest_after_skip_comments():
+        for example in comments:
+            example.evaluate()
+        runtest()
+
+    item.runtest = runtest_after_skip_comments
