@@ -46,7 +46,8 @@ def test_failing_command_names_page_line_block_status_and_output(pytester):
     result = run_pages(pytester, "failing.md")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines([
-        "*docs/failing.md:3: ```bash block failed: `ls /no/such/directory` exited with status 2",
+        "*docs/failing.md:3: ```bash block failed at page line 5: `ls /no/such/directory` exited with "
+        "status 2",
         "block:",
         "  4 | echo before the failure",
         "  5 | ls /no/such/directory",
@@ -56,6 +57,16 @@ def test_failing_command_names_page_line_block_status_and_output(pytester):
         "*No such file or directory",
     ])
     # Shown once, in the block: the block stopped at the failing command.
+    assert result.stdout.str().count("never printed") == 1
+
+
+def test_a_failing_command_inside_a_pipeline_fails_the_block(pytester):
+    result = run_pages(pytester, "pipeline.md")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([
+        "*docs/pipeline.md:3: ```bash block failed at page line 5: `no-such-command --version | cat` "
+        "exited with status 127",
+    ])
     assert result.stdout.str().count("never printed") == 1
 
 
@@ -123,6 +134,28 @@ def test_skip_start_and_end_skip_every_block_between(pytester):
     ])
 
 
+def test_an_unclosed_skip_start_fails_naming_its_line(pytester):
+    result = run_pages(pytester, "skip_unclosed.md")
+    # The comment fails; the blocks after it are not hidden, so they run (and may fail).
+    result.stdout.fnmatch_lines([
+        "*docs/skip_unclosed.md:7: `skip: start` has no `<!-- skip: end -->` after it, so it would "
+        "skip every block to the end of the page",
+    ])
+    result.stdout.fnmatch_lines_random(["*skip_unclosed.md::line:12,bash PASSED*"])
+    assert "SKIPPED" not in result.stdout.str()
+
+
+def test_a_blank_skip_reason_is_rejected(pytester):
+    result = run_pages(pytester, "skip_blank_reason.md")
+    result.assert_outcomes(passed=2, skipped=1, failed=2)
+    result.stdout.fnmatch_lines_random([
+        "*docs/skip_blank_reason.md:3: `skip: next` has a blank reason: say why the block cannot run "
+        "here, e.g. *",
+        "*docs/skip_blank_reason.md:8: `skip: next` has a blank reason*",
+        "SKIPPED [1] docs/skip_blank_reason.md:14: runs on your own machine with sudo",
+    ])
+
+
 def test_on_host_lifts_off_lumi_skips_only(pytester):
     result = run_pages(pytester, "skips.md")
     result.stdout.fnmatch_lines_random([
@@ -146,7 +179,7 @@ def test_macros_render_and_failures_point_at_source_lines(pytester):
     result = run_pages(pytester, "macros.md")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines([
-        "*docs/macros.md:14: ```bash block failed: `false` exited with status 1",
+        "*docs/macros.md:14: ```bash block failed at page line 16: `false` exited with status 1",
         "block:",
         '  15 | echo "/scratch/project_465000123"',
         "  16 | false",

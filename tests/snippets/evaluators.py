@@ -81,7 +81,9 @@ def run_shell(example, shell, where):
     # The shell reports a failing line as written; a continued line keeps its "\\".
     command = result.failed_command.strip().removesuffix("\\").strip()
     failed = f"`{command}` " if command else ""
-    return reports.block_failure(where, f"```{snippet.language} block failed: {failed}exited with "
+    # A pipeline counts as failed when any of its commands fails (the shell runs with pipefail).
+    at = f" at page line {example.line + 1 + result.failed_line}" if result.failed_line is not None else ""
+    return reports.block_failure(where, f"```{snippet.language} block failed{at}: {failed}exited with "
                                         f"status {result.status}",
                                  snippet.source, example.line + 1, result.output)
 

@@ -10,13 +10,16 @@ Conventions they implement (the README repeats them):
   it. Collecting every fence also keeps `skip: next` pointing at the fence right after it.
 - `<!-- skip: next if(OFF_LUMI, reason="...") -->` or `if(True, reason="...")`: a skip
   must give a condition and a reason, so it is reported as SKIPPED with that reason
-  (Sybil reports a bare `skip: next` as PASSED, which would hide it). `skip: start if(...)`
-  ... `skip: end` skips every block between the two comments.
+  (Sybil reports a bare `skip: next` as PASSED, which would hide it); a blank reason is
+  no reason. `skip: start if(...)` ... `skip: end` skips every block between the two
+  comments; a `skip: start` with no `skip: end` after it fails (it would hide the rest of
+  the page).
 - `<!-- snippets: network -->` on a line of its own anywhere in a page (text may follow
   `network`, e.g. a reason): that page's shell gets network access (PyPI); every other
   page's shell runs without network.
 """
 
+import ast
 import re
 from dataclasses import dataclass
 from typing import Optional
@@ -32,7 +35,6 @@ TITLE = re.compile(r'''\btitle=(?:"([^"]*)"|'([^']*)')''')
 # A relative path whose last part has an extension: `env.yml`, `scripts/job.sh`.
 FILE_NAME = re.compile(r"^(?!/)[\w.+-]+(?:/[\w.+-]+)*\.[A-Za-z0-9]+$")
 NETWORK_MARKER = re.compile(r"^[ \t]*<!--\s*snippets:\s*network\b.*?-->", re.MULTILINE)
-SKIP_REASON = re.compile(r"^\s*if\s*\(.*\breason\s*=", re.DOTALL)
 
 
 @dataclass
@@ -102,17 +104,47 @@ class ReasonedSkipParser(SkipParser):
         self.skipper = ReasonedSkipper(self.directive)
 
     def __call__(self, document):
-        for region in super().__call__(document):
+        path = getattr(document, "display_path", document.path)
+        regions, unclosed = list(super().__call__(document)), None
+        for region in regions:
+            action, _ = region.parsed
+            if action == "start":
+                unclosed = region
+            elif action == "end":
+                unclosed = None
+        for region in regions:
             action, condition = region.parsed
-            if action in ("next", "start") and not (condition and SKIP_REASON.match(condition)):
-                line = document.source_line(region.start) if hasattr(document, "source_line") else "?"
-                path = getattr(document, "display_path", document.path)
-                message = (f"{path}:{line}: `skip: {action}` needs a condition and a reason, e.g. "
-                           f"<!-- skip: {action} if(OFF_LUMI, reason=\"sbatch needs Slurm\") -->")
-                yield Region(region.start, region.end, parsed=message, evaluator=_fail_with_parsed)
+            line = document.source_line(region.start) if hasattr(document, "source_line") else "?"
+            problem = reason_problem(action, condition) if action in ("next", "start") else None
+            if problem is None and region is unclosed:
+                problem = ("`skip: start` has no `<!-- skip: end -->` after it, so it would skip every "
+                           "block to the end of the page")
+            if problem:
+                yield Region(region.start, region.end, parsed=f"{path}:{line}: {problem}",
+                             evaluator=_fail_with_parsed)
             else:
                 region.evaluator = self.skipper
                 yield region
+
+
+def reason_problem(action, condition):
+    """Why `skip: <action> <condition>` lacks a usable `if(condition, reason="...")`, or None."""
+    example = f"e.g. <!-- skip: {action} if(OFF_LUMI, reason=\"sbatch needs Slurm\") -->"
+    text = (condition or "").strip()
+    try:
+        call = ast.parse("if_" + text[2:], mode="eval").body if text.startswith("if") else None
+    except SyntaxError:
+        call = None
+    reason = None
+    if isinstance(call, ast.Call) and call.args:
+        reason = next((k.value for k in call.keywords if k.arg == "reason"), None)
+    if reason is None:
+        return f"`skip: {action}` needs a condition and a reason, {example}"
+    if not (isinstance(reason, ast.Constant) and isinstance(reason.value, str)):
+        return f"`skip: {action}` needs its reason as a quoted string, {example}"
+    if not reason.value.strip():
+        return f"`skip: {action}` has a blank reason: say why the block cannot run here, {example}"
+    return None
 
 
 def _fail_with_parsed(example):

@@ -7,10 +7,10 @@ shell itself, so `cd`, `export`, `source venv/bin/activate` and `module load` st
 effect for the next block. The block's stdin is /dev/null, so a command that reads
 stdin cannot swallow the protocol. In "errexit" mode an ERR trap (inherited by
 functions and subshells through `set -E`) leaves the block at the first failing
-command, under the same rules as `set -e`, yet the shell lives on for the next block
+command, under the same rules as `set -e -o pipefail`, yet the shell lives on for the next block
 (a block's own `set -e` is switched off again, so it cannot end the shell either).
 In "plain" mode (console commands) the block is evaled at top level, as a terminal
-would run it. Then `__snippet_report` prints RS token:status:command RS; everything
+would run it. Then `__snippet_report` prints RS token:status:line:command RS; everything
 before that on the merged stdout/stderr pipe is the block's output. A block that does not finish within
 its time-out gets the whole process group killed; the shell is then dead, and later
 blocks say so instead of hanging.
@@ -24,12 +24,14 @@ import subprocess
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Optional
 
 RS = "\x1e"  # ASCII record separator: never printed by ordinary commands.
 
 BOOTSTRAP = r"""
 __snippet_pid=$BASHPID
-set -E
+# pipefail: `no-such-command | cat` must fail its block like `no-such-command` alone.
+set -E -o pipefail
 __snippet_exec_errexit() {
   # At the block's own level the failing command is reported as the block's source
   # line (LINENO counts on from the block's first line), so a failure inside a shell function
@@ -40,7 +42,8 @@ __snippet_exec_errexit() {
         set +e
         if [[ ${#FUNCNAME[@]} -eq $__snippet_depth ]]; then
           mapfile -t __snippet_lines <<<"$__snippet_src"
-          __snippet_cmd=${__snippet_lines[__snippet_at - __snippet_base]-$BASH_COMMAND}
+          __snippet_line=$((__snippet_at - __snippet_base))
+          __snippet_cmd=${__snippet_lines[__snippet_line]-$BASH_COMMAND}
         fi
         [[ -z ${__snippet_cmd+x} ]] && __snippet_cmd=$BASH_COMMAND
         [[ $BASHPID != "$__snippet_pid" ]] && exit $__snippet_rc
@@ -49,15 +52,16 @@ __snippet_exec_errexit() {
   eval "__snippet_base=\$LINENO; $__snippet_src" </dev/null
 }
 __snippet_run() {
-  unset __snippet_cmd
+  unset __snippet_cmd __snippet_line
   __snippet_exec_errexit
   __snippet_report $?
 }
 __snippet_report() {
   trap - ERR
   set +e
-  printf '\036%s:%s:%s\036' "$__snippet_token" "$1" "${__snippet_cmd-}"
-  unset __snippet_cmd
+  set -o pipefail  # again: a block may have switched it off
+  printf '\036%s:%s:%s:%s\036' "$__snippet_token" "$1" "${__snippet_line-}" "${__snippet_cmd-}"
+  unset __snippet_cmd __snippet_line
 }
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PYTHONUNBUFFERED=1 TERM=dumb
 """
@@ -76,6 +80,7 @@ class BlockResult:
     status: int
     output: str
     failed_command: str = ""
+    failed_line: Optional[int] = None  # 0-based line of the block, when the failure is at its level
 
 
 class BlockTimeout(Exception):
@@ -159,8 +164,9 @@ class PersistentShell:
                     output = decode(self._buffer[:begin])
                     fields = decode(self._buffer[begin + len(start_marker):finish])
                     self._buffer = self._buffer[finish + 1:]
-                    status, _, command = fields.partition(":")
-                    return BlockResult(int(status), output, command)
+                    status, _, rest = fields.partition(":")
+                    line, _, command = rest.partition(":")
+                    return BlockResult(int(status), output, command, int(line) if line else None)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 output = decode(self._buffer)
