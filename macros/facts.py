@@ -1,32 +1,158 @@
-"""The LUMI facts (module names, versions, quotas) every page and the test image share."""
+"""The facts every page shows: data/lumi.yaml (what the pages say), completed and checked
+against the system snapshot (data/lumi_system.yaml, what LUMI has).
+
+Module versions, the stacks' cray-python, cotainr's systems and the variables a module
+sets are never written in lumi.yaml: they are looked up in the snapshot for the example
+stack. What lumi.yaml does name (the example stack, module names, an optional version
+pin, the example image, the variables the pages mention) must exist in the snapshot;
+otherwise loading fails with one line naming lumi.yaml's line and what the snapshot has.
+"""
 
 from pathlib import Path
 
 from .data_files import load_validated
+from .system_snapshot import SNAPSHOT_FILE, load_snapshot
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 FACTS_FILE = DATA_DIR / "lumi.yaml"
 FACTS_SCHEMA = DATA_DIR / "lumi.schema.json"
 
 
-def load_facts(path=FACTS_FILE, schema=FACTS_SCHEMA):
-    """Read and validate the facts file, then add the values the pages derive from it."""
+def load_facts(path=FACTS_FILE, schema=FACTS_SCHEMA, snapshot_path=SNAPSHOT_FILE):
+    """Read and validate lumi.yaml, check it against the snapshot, add the derived values."""
     document = load_validated(path, schema)
+    snapshot = load_snapshot(snapshot_path)
     facts = document.data
-    stack = facts["stacks"]["lumi_versions"][0]
-    if stack not in facts["cray_python"]["by_stack"]:
-        raise document.error(["cray_python", "by_stack"],
-                             f"no cray-python version for the example stack LUMI/{stack}")
+    checker = SnapshotLookup(document, snapshot, facts["example_stack"])
+    stack = checker.example_stack()
+    version = stack.split("/", 1)[1]
     project = facts["example_project"]
     for area in facts["storage"]:
         area["path"] = area["path"].replace("{project}", project)
-    # Derived once here so pages never spell a version out.
-    facts["stack"] = stack
-    facts["lumi_module"] = f"LUMI/{stack}"
-    facts["cray_python"]["version"] = facts["cray_python"]["by_stack"][stack]
-    facts["cray_python"]["module_version"] = f"{facts['cray_python']['module']}/{facts['cray_python']['version']}"
-    facts["container_wrapper"]["version"] = facts["container_wrapper"]["versions"][0]
+
+    facts["snapshot"] = {"date": snapshot.data["snapshot"]["date"],
+                         "method": snapshot.data["snapshot"]["method"]}
+    facts["os_python"] = {"version": snapshot.data["os_python"]["version"]}
+    facts["stack"] = version
+    facts["lumi_module"] = stack
+    stacks = facts["stacks"]
+    checker.partitions(stacks["partitions"])
+    stacks["lumi_versions"] = [name.split("/", 1)[1] for name in snapshot.stack_names()
+                               if name.startswith("LUMI/")]
+    stacks["table"] = stack_table(snapshot, facts["cray_python"]["module"])
+    stacks["easybuild_user"] = checker.module(
+        ["stacks", "easybuild_user_module"], stacks["easybuild_user_module"],
+        stacks.get("easybuild_user_version"), "easybuild_user_version")
+
+    cray_python = facts["cray_python"]
+    entry = checker.module(["cray_python", "module"], cray_python["module"], cray_python.get("version"))
+    cray_python["module_version"] = entry["name"]
+    cray_python["version"] = entry["name"].split("/", 1)[1]
+    cray_python["by_stack"] = {row["version"]: row["python"] for row in stacks["table"]
+                               if row["python"] and row["version"]}
+
+    cotainr = facts["cotainr"]
+    entry = checker.module(["cotainr", "module"], cotainr["module"], cotainr.get("version"))
+    cotainr["module_version"] = entry["name"]
+    cotainr["version"] = entry["name"].split("/", 1)[1]
+    cotainr["systems"] = entry.get("systems", [])
+
+    wrapper = facts["container_wrapper"]
+    entry = checker.module(["container_wrapper", "module"], wrapper["module"], wrapper.get("version"))
+    wrapper["module_version"] = entry["name"]
+    wrapper["version"] = entry["name"].split("/", 1)[1]
+    wrapper["commands"] = entry.get("commands", [])
+    crayenv = snapshot.module_versions("CrayEnv", wrapper["module"])
+    wrapper["crayenv_version"] = crayenv[0].split("/", 1)[1] if crayenv else None
+
+    singularity = facts["singularity"]
+    entry = checker.module(["singularity", "bindings_module"], singularity["bindings_module"],
+                           singularity.get("bindings_version"), "bindings_version")
+    singularity["bindings_module_version"] = entry["name"]
+    singularity["bindings_easyconfig"] = entry.get("easyconfig")
+    entry = checker.module(["singularity", "proot_module"], singularity["proot_module"],
+                           singularity.get("proot_version"), "proot_version")
+    singularity["proot_module_version"] = entry["name"]
+
+    pytorch = facts["pytorch"]
+    checker.image(pytorch["image_dir"], pytorch["image"])
+    entry = checker.module(["pytorch", "module"], pytorch["module"], pytorch.get("version"))
+    pytorch["module_name"] = pytorch["module"]
+    pytorch["module"] = entry["name"]
+    pytorch["easyconfig"] = entry.get("easyconfig")
+    pytorch["install_partition"] = entry.get("partition")
+    checker.variables(["pytorch", "variables"], entry, pytorch["variables"])
+    pytorch["image_path"] = f"{pytorch['image_dir']}/{pytorch['image']}"
+
     facts["scratch"] = f"/scratch/{project}"
     facts["projappl"] = f"/project/{project}"
-    facts["pytorch"]["image_path"] = f"{facts['pytorch']['image_dir']}/{facts['pytorch']['image']}"
     return facts
+
+
+def stack_table(snapshot, python_module):
+    """One row a stack: name, version, status and its cray-python version (pages print it)."""
+    rows = []
+    for stack in snapshot.data["stacks"]:
+        pythons = snapshot.module_versions(stack["name"], python_module)
+        rows.append({"name": stack["name"], "status": stack["status"],
+                     "version": stack["name"].split("/", 1)[1] if "/" in stack["name"] else None,
+                     "python": pythons[0].split("/", 1)[1] if pythons else None})
+    return rows
+
+
+class SnapshotLookup:
+    """Looks up what lumi.yaml names in the snapshot; a miss is a DataFileError on lumi.yaml."""
+
+    def __init__(self, document, snapshot, stack):
+        self.document, self.snapshot, self.stack = document, snapshot, stack
+
+    def fail(self, location, problem):
+        raise self.document.error(location, problem)
+
+    def example_stack(self):
+        entry = self.snapshot.stack(self.stack)
+        default = self.snapshot.default_stack()["name"]
+        if entry is None:
+            self.fail(["example_stack"], f"{self.stack} is not a stack on LUMI (the snapshot has "
+                                         f"{', '.join(self.snapshot.stack_names())})")
+        if entry["status"] != "default":
+            self.fail(["example_stack"], f"{self.stack} is {entry['status']} on LUMI; examples "
+                                         f"use the default stack, which the snapshot says is {default}")
+        return self.stack
+
+    def partitions(self, described):
+        have = self.snapshot.stack(self.stack)["partitions"]
+        for name in described:
+            if name not in have:
+                self.fail(["stacks", "partitions", name],
+                          f"partition/{name} is not on {self.stack} (the snapshot has "
+                          f"{', '.join('partition/' + p for p in have)})")
+
+    def module(self, location, name, pinned=None, pin_key="version"):
+        """The snapshot's entry for module `name` on the example stack (the pinned version, if any).
+
+        `location` is where the name stands in lumi.yaml; a pin stands beside it under `pin_key`.
+        """
+        versions = self.snapshot.module_versions(self.stack, name)
+        if not versions:
+            self.fail(location, f"module {name} is not on {self.stack} in the snapshot")
+        if pinned is None:
+            return self.snapshot.find_module(self.stack, versions[0])
+        if f"{name}/{pinned}" not in versions:
+            self.fail(location[:-1] + [pin_key], f"{name} {pinned} is not on {self.stack} (the snapshot "
+                                                 f"has {', '.join(v.split('/', 1)[1] for v in versions)})")
+        return self.snapshot.find_module(self.stack, f"{name}/{pinned}")
+
+    def image(self, directory, image):
+        paths = self.snapshot.image_paths()
+        if f"{directory}/{image}" not in paths:
+            in_dir = [p.rsplit("/", 1)[1] for p in paths if p.rsplit("/", 1)[0] == directory]
+            self.fail(["pytorch", "image"], f"{directory}/{image} is not on LUMI (the snapshot has "
+                                            f"{', '.join(in_dir) if in_dir else 'no such directory'})")
+
+    def variables(self, location, entry, names):
+        sets = set(entry.get("setenv", {})) | set(entry.get("prepend_path", {}))
+        for name in names:
+            if name not in sets:
+                self.fail(location, f"{entry['name']} does not set {name} (the snapshot has it set "
+                                    f"{', '.join(sorted(sets)) or 'nothing'})")

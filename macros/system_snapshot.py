@@ -1,0 +1,110 @@
+"""The system snapshot (data/lumi_system.yaml): what LUMI has, loaded, validated and queried.
+
+The snapshot is the oracle the rest of the project is checked against: the test node is
+built from it, and data/lumi.yaml may only name what it lists. Nothing here imports
+MkDocs, so the image builder, the probe's tests and the build share it.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from .data_files import load_validated
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+SNAPSHOT_FILE = DATA_DIR / "lumi_system.yaml"
+SNAPSHOT_SCHEMA = DATA_DIR / "lumi_system.schema.json"
+
+
+@dataclass
+class Snapshot:
+    """The parsed snapshot plus the document, so problems can point at a line."""
+
+    data: dict
+    document: object
+
+    @property
+    def date(self):
+        return date.fromisoformat(self.data["snapshot"]["date"])
+
+    def stack(self, name):
+        """The stack entry called `name` (e.g. "LUMI/25.03"), or None."""
+        return next((s for s in self.data["stacks"] if s["name"] == name), None)
+
+    def stack_names(self):
+        return [s["name"] for s in self.data["stacks"]]
+
+    def default_stack(self):
+        """The stack whose status is default."""
+        return next(s for s in self.data["stacks"] if s["status"] == "default")
+
+    def modules(self, stack_name, installed=None):
+        """Module entries of a stack, optionally only those installed by `installed`."""
+        stack = self.stack(stack_name) or {"modules": []}
+        return [m for m in stack["modules"] if installed in (None, m["installed"])]
+
+    def module_versions(self, stack_name, module_name):
+        """Full names NAME/VERSION of module `module_name` on a stack, in snapshot order."""
+        return [m["name"] for m in self.modules(stack_name)
+                if m["name"].split("/", 1)[0] == module_name]
+
+    def find_module(self, stack_name, full_name):
+        """The module entry with exactly this NAME/VERSION on that stack, or None."""
+        return next((m for m in self.modules(stack_name) if m["name"] == full_name), None)
+
+    def image_paths(self):
+        """Every image path the snapshot lists."""
+        return [f"{d['path']}/{image}" for d in self.data["image_dirs"] for image in d["images"]]
+
+    def slurm_partitions(self):
+        return self.data["slurm"]["partitions"]
+
+
+def load_snapshot(path=SNAPSHOT_FILE, schema=SNAPSHOT_SCHEMA):
+    """Read and validate the snapshot; raise DataFileError naming the file and line."""
+    document = load_validated(path, schema)
+    snapshot = Snapshot(document.data, document)
+    check_consistency(snapshot)
+    return snapshot
+
+
+def check_consistency(snapshot):
+    """Rules JSON Schema cannot express: sources exist, one default stack, unique names."""
+    data, document = snapshot.data, snapshot.document
+    known = set(data["sources"]) | {"probe"}
+
+    def check_source(location, value):
+        key = value.split(":", 1)[0]
+        if key not in known:
+            raise document.error(location, f"source {value!r} names {key!r}, which is not under "
+                                           f"`sources` (known: {', '.join(sorted(known))})")
+
+    check_source(["os_python", "source"], data["os_python"]["source"])
+    check_source(["slurm", "source"], data["slurm"]["source"])
+    defaults = [s["name"] for s in data["stacks"] if s["status"] == "default"]
+    if len(defaults) != 1:
+        raise document.error(["stacks"], f"exactly one stack must have status default, "
+                                         f"found {len(defaults) or 'none'}: {', '.join(defaults)}")
+    seen_stacks = set()
+    for i, stack in enumerate(data["stacks"]):
+        if stack["name"] in seen_stacks:
+            raise document.error(["stacks", i, "name"], f"stack {stack['name']} is listed twice")
+        seen_stacks.add(stack["name"])
+        check_source(["stacks", i, "source"], stack["source"])
+        names = set()
+        for j, module in enumerate(stack["modules"]):
+            if module["name"] in names:
+                raise document.error(["stacks", i, "modules", j, "name"],
+                                     f"module {module['name']} is listed twice on {stack['name']}")
+            names.add(module["name"])
+            check_source(["stacks", i, "modules", j, "source"], module["source"])
+            partition = module.get("partition")
+            if partition and partition not in stack["partitions"]:
+                raise document.error(["stacks", i, "modules", j, "partition"],
+                                     f"{module['name']} is installed in partition/{partition}, "
+                                     f"which {stack['name']} does not have")
+    for i, directory in enumerate(data["image_dirs"]):
+        check_source(["image_dirs", i, "source"], directory["source"])
+    partitions = [p["name"] for p in data["slurm"]["partitions"]]
+    if len(set(partitions)) != len(partitions):
+        raise document.error(["slurm", "partitions"], "a Slurm partition is listed twice")
