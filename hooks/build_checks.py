@@ -6,14 +6,14 @@ from copy import copy
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import event_priority
+from mkdocs.plugins import CombinedEvent, event_priority
 
 # The hook file is loaded by path, so the project's `macros` package is not importable yet.
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
-from macros import build_checks  # noqa: E402  (needs the sys.path line above)
+from macros import build_checks, snapshot_checks  # noqa: E402  (needs the sys.path line above)
 
 # Under the "mkdocs" logger, so strict mode counts these warnings and aborts the build.
 log = logging.getLogger("mkdocs.hooks.build_checks")
@@ -31,7 +31,7 @@ def on_config(config):
 
 
 @event_priority(100)  # before the macros plugin renders, so its traceback never happens
-def on_page_markdown(markdown, page, config, files):
+def _check_templates(markdown, page, config, files):
     macros = config.plugins.get("macros")
     if macros is None or not _macros_render(macros, page):
         return markdown
@@ -47,6 +47,23 @@ def on_page_markdown(markdown, page, config, files):
     if problem:
         raise PluginError(problem)
     return markdown
+
+
+@event_priority(-100)  # after the macros plugin rendered the page
+def _check_modules(markdown, page, config, files):
+    """Every `module load` on the page must name what the system snapshot has."""
+    macros = config.plugins.get("macros")
+    snapshot = macros.variables.get("lumi_snapshot") if macros else None
+    if snapshot is None:
+        return markdown
+    source = page.file.content_string
+    for line, problem in snapshot_checks.module_problems(markdown, snapshot):
+        at = snapshot_checks.source_line(source, markdown, line)
+        raise PluginError(f"docs/{page.file.src_path}:{at}: {problem}")
+    return markdown
+
+
+on_page_markdown = CombinedEvent(_check_templates, _check_modules)
 
 
 def on_page_content(html, page, config, files):

@@ -46,7 +46,8 @@ DEFAULT_BASE_IMAGE = "docker://ubuntu:24.04"
 
 def base_facts(facts):
     """The few facts stage one bakes in (so only they, not all of lumi.yaml, rebuild it)."""
-    return {"cotainr_version": facts["cotainr"]["version"],
+    # LUMI's module version adds the cray-python it runs on; PyPI knows the release only.
+    return {"cotainr_version": facts["cotainr"]["version"].split("-", 1)[0],
             "cotainr_systems": facts["cotainr"]["systems"],
             "venv_in_image": facts["pytorch"]["venv_in_image"]}
 
@@ -147,26 +148,31 @@ def build_sif(rootfs, work, sif, facts, log):
     prepare_for_unprivileged_build(sifroot)
     sif.parent.mkdir(parents=True, exist_ok=True)
     (work / "tmp").mkdir()
+    # The sandbox runs as an unprivileged host user (image/node.py): it may write only these.
+    node.give_to_sandbox(sif.parent, work / "tmp")
     mounts = ["--ro-bind", sifroot, "/tmp/sifroot", "--bind", sif.parent, "/tmp/out"]
     argv = node.sandbox_argv(rootfs, mounts, env={"HOME": "/tmp"}, tmp=work / "tmp")
     run_step("singularity build (SIF image)",
              argv + ["singularity", "--quiet", "build", f"/tmp/out/{sif.name}", "/tmp/sifroot"], log)
+    if os.geteuid() == 0:
+        # Back to root like the rest of the cache, which pages only read.
+        os.chown(sif, 0, 0)
+        os.chown(sif.parent, 0, 0)
     remove_tree(sifroot)
     remove_tree(work / "tmp")
 
 
 def prepare_for_unprivileged_build(tree):
     """Make `tree` copyable by a non-root `singularity build`: no device nodes (Apptainer
-    provides /dev at run time) and every file the builder's (files of other users, e.g.
-    _apt's, show up as unmapped in the sandbox)."""
+    provides /dev at run time) and every file the builder's, i.e. the sandbox's host user
+    (files of other users, e.g. root's or _apt's, show up as unmapped in the sandbox)."""
     for entry in (Path(tree) / "dev").iterdir():
         if entry.is_char_device() or entry.is_block_device():
             entry.unlink()
-    if os.geteuid() != 0:
-        return
-    for directory, dirs, files in os.walk(tree):
-        for name in [*dirs, *files]:
-            os.lchown(os.path.join(directory, name), 0, 0)
+    try:
+        node.give_to_sandbox(tree)
+    except node.SandboxError as err:
+        raise BuildError(str(err)) from None
 
 
 def probe_versions(rootfs):

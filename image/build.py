@@ -30,13 +30,14 @@ if str(ROOT) not in sys.path:
 
 from macros.data_files import DataFileError  # noqa: E402
 from macros.facts import FACTS_FILE, load_facts  # noqa: E402
+from macros.system_snapshot import SNAPSHOT_FILE, load_snapshot  # noqa: E402
 
 # LUMI_NODE_CACHE moves the cache (e.g. to a CI cache directory or a faster disk).
 CACHE = Path(os.environ.get("LUMI_NODE_CACHE", ROOT / ".cache" / "lumi-node"))
 LAST_COLD_BUILD = CACHE / "last-cold-build.json"
 HERE = Path(__file__).resolve().parent
 LAYER_FILES = [HERE / "build.py", HERE / "layer.py", HERE / "modulefiles.py",
-               ROOT / "macros" / "facts.py"]
+               ROOT / "macros" / "facts.py", ROOT / "macros" / "system_snapshot.py"]
 LOCK_TIMEOUT = 1800  # seconds to wait for another process's build
 
 
@@ -70,7 +71,8 @@ def read_facts(facts_path=FACTS_FILE):
 def cache_key(facts_path=FACTS_FILE):
     """Key of the whole image: stage one's key, the layer's code, the facts file's bytes."""
     facts = read_facts(facts_path)
-    parts = [("base", base_key(facts).encode()), ("facts-file", Path(facts_path).read_bytes())]
+    parts = [("base", base_key(facts).encode()), ("facts-file", Path(facts_path).read_bytes()),
+             ("snapshot", SNAPSHOT_FILE.read_bytes())]
     parts += [(path.name, path.read_bytes()) for path in LAYER_FILES]
     return digest(parts)
 
@@ -139,9 +141,9 @@ def ensure_image(facts_path=FACTS_FILE, report=print):
         partial.mkdir(parents=True)
         (partial / "base").symlink_to(f"../{base_dir.name}")
         try:
-            mounts = layer.write_layer(partial, facts)
+            mounts = layer.write_layer(partial, load_snapshot(), facts)
         except layer.LayerError as err:
-            raise ImageError(f"{facts_path}: {err}") from None
+            raise ImageError(f"{SNAPSHOT_FILE}: {err}") from None
         (partial / "mounts.json").write_text(json.dumps(mounts, indent=1) + "\n", encoding="utf-8")
         # A leftover without mounts.json is incomplete; it holds no mounts, only files.
         shutil.rmtree(target, ignore_errors=True)

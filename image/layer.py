@@ -1,11 +1,15 @@
-"""Stage two of the test container: everything named after data/lumi.yaml.
+"""Stage two of the test container: everything named after the system snapshot.
 
-A small directory tree, rebuilt in well under a second whenever the facts change,
-bound read-only over the stage-one root file system at start:
-  layer/appl      -> /appl      (LUMI's module tree, wrapper commands, SIF images)
+A small directory tree, rebuilt in well under a second whenever the snapshot or the
+facts change, bound read-only over the stage-one root file system at start:
+  layer/appl      -> /appl      (LUMI's module tree, the modules' commands, the images)
   layer/opt-cray  -> /opt/cray  (cray-python modulefiles; /opt/cray/pe/python/<v>
                                  are bind mounts of the one stand-in prefix)
 mounts.json lists these binds for node.py's callers.
+
+Each preinstalled module's commands are put in the PATH directories the snapshot says
+the module adds, linked to what really runs them in the node (COMMANDS); a command the
+node cannot provide is a script that says so and exits 1, never a fake success.
 """
 
 import json
@@ -13,11 +17,19 @@ import os
 import shutil
 
 from .base import SIF_NAME
-from .modulefiles import CONTAINER_ROOT, WRAPPER_ROOT, module_tree
+from .modulefiles import module_tree
 
 # Container directory -> layer subdirectory; every generated path must fall under one.
 LAYER_DIRS = {"/appl": "appl", "/opt/cray": "opt-cray"}
 PYTHON_PREFIX = "/opt/lumi-node/python"
+CORE = "/opt/cray/pe/lmod/modulefiles/core"
+# The program in the stage-one root file system behind each command a module brings.
+COMMANDS = {
+    "cotainr": "/opt/lumi-node/cotainr/bin/cotainr",
+    "proot": "/usr/bin/proot",
+}
+# Modules whose PATH directory is the bin/ of a whole Python prefix (bound in, not linked).
+PYTHON_MODULES = {"cray-python"}
 
 
 class LayerError(Exception):
@@ -41,11 +53,11 @@ def write_file(layer, path, text, mode=0o644):
     target.chmod(mode)
 
 
-def wrapper_script(command, version):
-    """A container-wrapper command that can only say it needs LUMI."""
+def missing_command(command, module):
+    """A command the test node cannot run: it says so and fails."""
     return ("#!/bin/sh\n"
-            f"echo '{command}: LUMI container wrapper {version} stand-in in the test container; "
-            "the real command only works on LUMI.' >&2\nexit 1\n")
+            f"echo '{command} ({module}): not available in the LUMI Python guide test node; "
+            "it only works on LUMI.' >&2\nexit 1\n")
 
 
 def link_or_copy(source, target):
@@ -57,30 +69,58 @@ def link_or_copy(source, target):
         shutil.copy2(source, target)
 
 
-def write_layer(node_dir, facts):
+def path_dirs(entry):
+    """The PATH directories a module adds (snapshot values may use $EBU_USER_PREFIX: not ours)."""
+    return [d for d in entry.get("prepend_path", {}).get("PATH", []) if d.startswith("/")]
+
+
+def write_commands(layer, snapshot, rootfs):
+    """Put every preinstalled module's commands where the snapshot says; return prefix binds."""
+    python_binds = set()
+    for stack in snapshot.data["stacks"]:
+        for entry in snapshot.modules(stack["name"], installed="system"):
+            name = entry["name"].split("/", 1)[0]
+            for directory in path_dirs(entry):
+                if name in PYTHON_MODULES:
+                    python_binds.add(directory.rsplit("/bin", 1)[0])
+                    continue
+                for command in entry.get("commands", []):
+                    target = host_path(layer, f"{directory}/{command}")
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    real = COMMANDS.get(command)
+                    if real and (rootfs / real.lstrip("/")).exists():
+                        if not target.is_symlink():
+                            target.symlink_to(real)
+                    else:
+                        write_file(layer, f"{directory}/{command}",
+                                   missing_command(command, entry["name"]), 0o755)
+    return sorted(python_binds)
+
+
+def write_images(layer, snapshot, sif):
+    """Every image the snapshot lists, each a link to the node's one small real image."""
+    for path in snapshot.image_paths():
+        link_or_copy(sif, host_path(layer, path))
+
+
+def write_layer(node_dir, snapshot, facts):
     """Write node_dir/layer (node_dir/base is stage one); return the bind mounts.
 
     Mount sources are relative to node_dir, so the cache survives a moved checkout.
     """
     layer, base_dir = node_dir / "layer", node_dir / "base"
     info = json.loads((base_dir / "info.json").read_text(encoding="utf-8"))
-    for path, text in module_tree(facts, info).items():
+    tree = module_tree(snapshot, facts, info)
+    # cray-python is also a Cray PE core module, loadable before any stack.
+    for path, text in list(tree.items()):
+        if "/software/cray-python/" in path or "/CrayEnv/cray-python/" in path:
+            tree[f"{CORE}/cray-python/{path.rsplit('/', 1)[1]}"] = text
+    for path, text in tree.items():
         write_file(layer, path, text)
-    wrapper = facts["container_wrapper"]
-    for version in wrapper["versions"]:
-        for command in wrapper["commands"]:
-            write_file(layer, f"{WRAPPER_ROOT}/{version}/bin/{command}",
-                       wrapper_script(command, version), 0o755)
-    name, _, pversion = facts["pytorch"]["module"].partition("/")
-    write_file(layer, f"{CONTAINER_ROOT}/{name}/{pversion}/runscripts/README",
-               "LUMI keeps helper scripts for this container here; the test container has none.\n")
-    image_dir = facts["pytorch"]["image_dir"]
-    sif = base_dir / "sif" / SIF_NAME
-    link_or_copy(sif, host_path(layer, f"{image_dir}/{facts['pytorch']['image']}"))
-    link_or_copy(sif, host_path(layer, f"{image_dir}/{SIF_NAME}"))
+    python_binds = write_commands(layer, snapshot, base_dir / "rootfs")
+    write_images(layer, snapshot, base_dir / "sif" / SIF_NAME)
     mounts = [[f"layer/{sub}", prefix] for prefix, sub in LAYER_DIRS.items()]
-    for version in sorted(set(facts["cray_python"]["by_stack"].values())):
-        point = f"/opt/cray/pe/python/{version}"
+    for point in python_binds:
         host_path(layer, point).mkdir(parents=True, exist_ok=True)
         mounts.append([f"base/rootfs{PYTHON_PREFIX}", point])
     for sub in LAYER_DIRS.values():

@@ -6,6 +6,8 @@ from .data_files import DataFileError
 from .decision_tree import check_links, load_tree
 from .decision_tree_widget import render_widget
 from .facts import load_facts
+from .snapshot_checks import tree_problems
+from .system_snapshot import load_snapshot
 from .walker import write_walker
 
 
@@ -16,6 +18,7 @@ def define_env(env):
         # Loaded once per build, up front, so a broken tree stops the build even before
         # any page uses it; the widget and on_post_build reuse this copy.
         tree = load_tree(facts=env.variables["lumi"])
+        snapshot = load_snapshot()
     except DataFileError as err:
         # A PluginError makes MkDocs stop with this one line instead of a traceback.
         raise PluginError(f"Bad data file: {err}") from None
@@ -27,6 +30,11 @@ def define_env(env):
         except DataFileError as err:
             raise PluginError(f"Bad data file: {err}") from None
 
+    for node_id, problem in tree_problems(tree, snapshot):
+        line = tree["lines"].get(node_id)
+        raise PluginError(f"Bad data file: {tree['file']}:{line}: node '{node_id}': {problem}")
+    # hooks/build_checks.py checks each page's `module load` lines against it.
+    env.variables["lumi_snapshot"] = snapshot
     env.macro(decision_tree)
     env.variables["decision_tree_data"] = tree
 

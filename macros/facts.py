@@ -66,10 +66,13 @@ def load_facts(path=FACTS_FILE, schema=FACTS_SCHEMA, snapshot_path=SNAPSHOT_FILE
     wrapper["crayenv_version"] = crayenv[0].split("/", 1)[1] if crayenv else None
 
     singularity = facts["singularity"]
-    entry = checker.module(["singularity", "bindings_module"], singularity["bindings_module"],
-                           singularity.get("bindings_version"), "bindings_version")
+    # No recipe exists for every stack (none for 25.03): the pages name the newest that has one.
+    entry, bindings_stack = checker.newest_module(["singularity", "bindings_module"],
+                                                  singularity["bindings_module"])
     singularity["bindings_module_version"] = entry["name"]
     singularity["bindings_easyconfig"] = entry.get("easyconfig")
+    singularity["bindings_stack"] = bindings_stack
+    singularity["bindings_partition"] = entry.get("partition")
     entry = checker.module(["singularity", "proot_module"], singularity["proot_module"],
                            singularity.get("proot_version"), "proot_version")
     singularity["proot_module_version"] = entry["name"]
@@ -83,6 +86,13 @@ def load_facts(path=FACTS_FILE, schema=FACTS_SCHEMA, snapshot_path=SNAPSHOT_FILE
     pytorch["install_partition"] = entry.get("partition")
     checker.variables(["pytorch", "variables"], entry, pytorch["variables"])
     pytorch["image_path"] = f"{pytorch['image_dir']}/{pytorch['image']}"
+
+    csc = facts["csc"]
+    local = checker.local_stack(["csc", "module"], csc["module"])
+    if local["modulepath"] != csc["modulepath"]:
+        checker.fail(["csc", "modulepath"], f"{local['name']} adds {local['modulepath']} on LUMI, "
+                                            f"not {csc['modulepath']}")
+    csc["module_version"] = local["name"]
 
     facts["scratch"] = f"/scratch/{project}"
     facts["projappl"] = f"/project/{project}"
@@ -142,6 +152,23 @@ class SnapshotLookup:
             self.fail(location[:-1] + [pin_key], f"{name} {pinned} is not on {self.stack} (the snapshot "
                                                  f"has {', '.join(v.split('/', 1)[1] for v in versions)})")
         return self.snapshot.find_module(self.stack, f"{name}/{pinned}")
+
+    def newest_module(self, location, name):
+        """(entry, stack name) of module `name` on the newest LUMI stack that has it."""
+        stacks = sorted((n for n in self.snapshot.stack_names() if n.startswith("LUMI/")), reverse=True)
+        for stack in stacks:
+            versions = self.snapshot.module_versions(stack, name)
+            if versions:
+                return self.snapshot.find_module(stack, versions[0]), stack
+        self.fail(location, f"module {name} is on no LUMI stack in the snapshot")
+
+    def local_stack(self, location, name):
+        """The snapshot's local module collection `name` (e.g. Local-CSC)."""
+        for entry in self.snapshot.data["local_stacks"]:
+            if entry["name"].split("/", 1)[0] == name:
+                return entry
+        known = ", ".join(e["name"] for e in self.snapshot.data["local_stacks"])
+        self.fail(location, f"{name} is not a module collection on LUMI (the snapshot has {known})")
 
     def image(self, directory, image):
         paths = self.snapshot.image_paths()
