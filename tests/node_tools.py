@@ -1,5 +1,6 @@
 """Install the pinned Node tools (package.json + package-lock.json) into node_modules/ once, for the tests that use them."""
 
+import fcntl
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,6 +14,14 @@ NPM_TIMEOUT_S = 300
 
 def node_modules() -> Path:
     """node_modules/ matching package-lock.json; runs `npm ci` when missing or stale."""
+    # Parallel test workers (pytest-xdist) may all ask at once: one installs, the others wait.
+    (ROOT / ".cache").mkdir(exist_ok=True)
+    with open(ROOT / ".cache" / "npm-install.lock", "w") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        return _install()
+
+
+def _install() -> Path:
     lock = ROOT / "package-lock.json"
     if INSTALLED_MARKER.exists() and INSTALLED_MARKER.stat().st_mtime >= lock.stat().st_mtime:
         return NODE_MODULES

@@ -296,3 +296,23 @@ def test_a_macro_error_fails_the_page_with_its_line(pytester):
     result = run_pages(pytester, "bad_macro.md")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*bad_macro.md:6: macro error: UndefinedError: *no_such_fact*"])
+
+
+def _summary(result):
+    """Outcome counts and the short summary lines, which must not depend on how tests are spread."""
+    # A FAILED line ends in the message cut to the terminal's width: compare up to it.
+    lines = [line.split(" - ")[0] for line in result.stdout.lines
+             if line.startswith(("SKIPPED [", "FAILED ", "ERROR "))]
+    outcomes = result.parseoutcomes()
+    outcomes.pop("seconds", None)
+    return outcomes, sorted(lines)
+
+
+def test_parallel_pages_count_and_report_like_a_serial_run(pytester):
+    pages = ("skips.md", "skip_range.md", "state.md", "console.md", "failing.md")
+    serial = run_pages(pytester, *pages)
+    parallel = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-ra", "-v", "--on-host",
+                                            "-n", "2", "--dist", "loadfile")
+    assert "2 workers" in parallel.stdout.str()
+    assert _summary(parallel) == _summary(serial)
+    assert _summary(serial)[0] == {"passed": 8, "skipped": 3, "failed": 4}
