@@ -43,3 +43,11 @@ def test_runnable_and_titled_fences_pass():
 def test_a_skip_without_reason_is_reported():
     found = problems(FIXTURES / "skips.md", FIXTURES)
     assert len(found) == 1 and "skips.md:13: `skip: next` needs a condition and a reason" in found[0]
+
+
+def test_indented_code_and_raw_pre_blocks_are_reported():
+    found = problems(FIXTURES / "unfenced.md", FIXTURES)
+    assert [message.split(": ", 1)[0].rsplit("/", 1)[-1] for message in found] == [
+        "unfenced.md:5", "unfenced.md:10", "unfenced.md:12", "unfenced.md:18"], found
+    assert "an indented code block is neither run nor checked" in found[0]
+    assert "a raw <pre> block is neither run nor checked" in found[2]

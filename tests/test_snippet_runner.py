@@ -70,19 +70,20 @@ def test_a_failing_command_inside_a_pipeline_fails_the_block(pytester):
     assert result.stdout.str().count("never printed") == 1
 
 
-def test_console_wildcards_pass_and_mismatch_shows_expected_and_got(pytester):
+def test_console_wildcards_pass_and_mismatch_shows_a_unified_diff(pytester):
     result = run_pages(pytester, "console.md")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines([
         "*docs/console.md:16: console output differs for the command on line 17",
         "  $ printf 'alpha\\nbeta\\n'",
         "exit status: 0",
-        "expected (from the page):",
-        "  alpha",
-        "  gamma",
-        "got:",
-        "  alpha",
-        "  beta",
+        "  --- expected (the page)",
+        "  +++ got",
+        "  @@ -18,2 +18,2 @@",
+        "   alpha",
+        "  -gamma",
+        "  +beta",
+        "(`pytest docs --update-output` writes the + lines into the page)",
     ])
 
 
@@ -193,6 +194,18 @@ def test_unrunnable_fence_fails_unless_skipped(pytester):
         "*unrunnable.md::line:8,text FAILED*",  # --on-host lifts the OFF_LUMI skip
         "*unrunnable.md::line:13,text SKIPPED*",
         "*docs/unrunnable.md:19: no runner for a ```ini block*",
+    ])
+
+
+def test_indented_code_and_raw_pre_blocks_fail_like_unrunnable_fences(pytester):
+    result = run_pages(pytester, "unfenced.md")
+    result.assert_outcomes(passed=1, failed=4)
+    advice = "write it as a fenced block (```bash, ```console, ```python or a titled file) so the snippet run checks it"
+    result.stdout.fnmatch_lines_random([
+        f"*docs/unfenced.md:5: an indented code block is neither run nor checked: {advice}",
+        f"*docs/unfenced.md:10: an indented code block is neither run nor checked: {advice}",
+        f"*docs/unfenced.md:12: a raw <pre> block is neither run nor checked: {advice}",
+        "*docs/unfenced.md:18: no runner for a ```html block*",
     ])
 
 
@@ -316,3 +329,66 @@ def test_parallel_pages_count_and_report_like_a_serial_run(pytester):
     assert "2 workers" in parallel.stdout.str()
     assert _summary(parallel) == _summary(serial)
     assert _summary(serial)[0] == {"passed": 8, "skipped": 3, "failed": 4}
+
+
+def _changed_lines(before, after):
+    return [(number, old, new) for number, (old, new)
+            in enumerate(zip(before.split("\n"), after.split("\n")), start=1) if old != new]
+
+
+def test_update_output_rewrites_only_the_failing_block_and_the_page_passes_again(pytester):
+    page = pytester.path / "docs" / "console.md"
+    first = run_pages(pytester, "console.md", args=("--on-host", "--update-output"))
+    first.assert_outcomes(passed=1, failed=1)
+    first.stdout.fnmatch_lines([
+        "*docs/console.md:16: --update-output rewrote this console block's expected output*",
+        "  --- */docs/console.md (before)",
+        "  +++ */docs/console.md (after)",
+        "  @@ -17,3 +17,3 @@",
+        "   $ printf 'alpha\\nbeta\\n'",
+        "   alpha",
+        "  -gamma",
+        "  +beta",
+    ])
+    before = (FIXTURES / "console.md").read_text(encoding="utf-8")
+    after = page.read_text(encoding="utf-8")
+    assert _changed_lines(before, after) == [(19, "gamma", "beta")]
+    assert len(after.split("\n")) == len(before.split("\n"))
+    again = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--on-host")
+    again.assert_outcomes(passed=2)
+
+
+FACT_PAGE = """# Facts in console blocks
+
+```console
+$ echo "cotainr {{ lumi.cotainr.version }} is here"
+cotainr {{ lumi.cotainr.version }} is here
+$ echo "loaded {{ lumi.cotainr.version }} now"; echo and more
+loaded nothing
+```
+
+```console
+$ echo "{{ lumi.cray_python.version }}"
+nothing
+```
+"""
+
+
+def test_update_output_keeps_facts_as_templates_or_reports_the_block(pytester):
+    (pytester.path / "docs").mkdir()
+    page = pytester.path / "docs" / "facts.md"
+    # The second block's value is that of several facts and the page does not say which:
+    # it must be reported, not written as a number.
+    page.write_text(FACT_PAGE.replace('"{{ lumi.cray_python.version }}"', "3.11.7"), encoding="utf-8")
+    result = run_pages(pytester, args=("--on-host", "--update-output"))
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines_random([
+        "*docs/facts.md:3: --update-output rewrote*",
+        "*docs/facts.md:10: --update-output did not rewrite this block: the output line '3.11.7' "
+        "holds '3.11.7', the value of lumi.cray_python.by_stack*",
+    ])
+    text = page.read_text(encoding="utf-8")
+    assert "loaded {{ lumi.cotainr.version }} now\nand more\n```" in text
+    assert "$ echo 3.11.7\nnothing\n" in text
+    again = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--on-host")
+    again.assert_outcomes(passed=1, failed=1)

@@ -7,6 +7,7 @@ from sybil import Sybil
 from .evaluators import close_page_shell, evaluate_snippet
 from .page_render import RenderedDocument
 from .parsers import ReasonedSkipParser, SnippetParser
+from .unfenced import UnfencedCodeParser
 
 # Names put into each page's namespace: the session's runtime, and OFF_LUMI for skip conditions.
 FIXTURES = ["snippet_runtime", "OFF_LUMI"]
@@ -24,7 +25,8 @@ class SnippetSybil(Sybil):
 def make_sybil(docs_dir):
     """A Sybil collecting every Markdown page under `docs_dir` (an absolute path or Path)."""
     return SnippetSybil(
-        parsers=[ReasonedSkipParser(), SnippetParser(evaluate_snippet)],
+        parsers=[ReasonedSkipParser(), SnippetParser(evaluate_snippet),
+                 UnfencedCodeParser(RenderedDocument.renderer.mkdocs_config)],
         path=str(Path(docs_dir).resolve()),
         # PurePath.match works from the right, so this takes pages at any depth.
         patterns=["*.md"],

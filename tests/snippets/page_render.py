@@ -59,6 +59,11 @@ class MacroRenderer:
                               f"{err}") from None
         self._config, self._plugin = config, plugin
 
+    def mkdocs_config(self):
+        """The loaded mkdocs.yml (its markdown_extensions also decide what counts as code)."""
+        self._setup()
+        return self._config
+
     def render(self, path, source):
         """The page text after macros, as the site build would see it."""
         self._setup()
