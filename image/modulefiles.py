@@ -24,7 +24,7 @@ STAND_IN = "Test-node module (LUMI Python guide), generated from the LUMI system
 # Where LUMI's EasyBuild-user puts a user's modules when EBU_USER_PREFIX is unset.
 USER_PREFIX_LUA = 'os.getenv("EBU_USER_PREFIX") or pathJoin(os.getenv("HOME"), "EasyBuild")'
 # Lmod prints this when an unsupported stack is loaded; the probe reads it back.
-UNSUPPORTED = "is no longer supported on LUMI"
+UNSUPPORTED = "is unsupported on LUMI: use the default stack"
 
 
 def lua(value):

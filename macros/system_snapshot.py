@@ -108,3 +108,57 @@ def check_consistency(snapshot):
     partitions = [p["name"] for p in data["slurm"]["partitions"]]
     if len(set(partitions)) != len(partitions):
         raise document.error(["slurm", "partitions"], "a Slurm partition is listed twice")
+
+
+def probe_plan(snapshot):
+    """What scripts/lumi_probe.py should look at: the snapshot's module names, dirs, collections."""
+    stacks = {}
+    for stack in snapshot.data["stacks"]:
+        system = [m for m in stack["modules"] if m["installed"] == "system"]
+        bases = list(dict.fromkeys(m["name"].split("/", 1)[0] for m in system))
+        commands = {}
+        for m in system:
+            commands.setdefault(m["name"].split("/", 1)[0], [])
+            commands[m["name"].split("/", 1)[0]] += [c for c in m.get("commands", [])
+                                                    if c not in commands[m["name"].split("/", 1)[0]]]
+        stacks[stack["name"]] = {"modules": bases, "commands": commands,
+                                 "user_modules": [m for m in stack["modules"] if m["installed"] == "user"]}
+    local = snapshot.data["local_stacks"]
+    return {"sources": snapshot.data["sources"], "stacks": stacks,
+            "local_stacks": [entry["name"].split("/", 1)[0] for entry in local],
+            "local_modules": {entry["name"].split("/", 1)[0]: entry.get("modules", []) for entry in local},
+            "image_dirs": [d["path"] for d in snapshot.data["image_dirs"]]}
+
+
+def without_sources(value):
+    """The snapshot's facts with every `source` and the snapshot header left out, for comparing."""
+    if isinstance(value, dict):
+        return {k: without_sources(v) for k, v in value.items() if k not in ("source", "snapshot", "sources")}
+    if isinstance(value, list):
+        return [without_sources(v) for v in value]
+    return value
+
+
+def differences(expected, seen, where=""):
+    """Human-readable lines: how `seen` (a probe) differs from `expected` (the snapshot)."""
+    lines = []
+    if isinstance(expected, dict) and isinstance(seen, dict):
+        for key in list(expected) + [k for k in seen if k not in expected]:
+            here = f"{where}.{key}" if where else str(key)
+            if key not in seen:
+                lines.append(f"{here}: in the snapshot, not seen on the system")
+            elif key not in expected:
+                lines.append(f"{here}: seen on the system, not in the snapshot: {seen[key]!r}")
+            else:
+                lines += differences(expected[key], seen[key], here)
+    elif isinstance(expected, list) and isinstance(seen, list) and all(
+            isinstance(item, dict) and "name" in item for item in expected + seen):
+        return differences({i.get("name") or i.get("path"): i for i in expected},
+                           {i.get("name") or i.get("path"): i for i in seen}, where)
+    elif isinstance(expected, list) and isinstance(seen, list) and all(
+            isinstance(item, dict) and "path" in item for item in expected + seen):
+        return differences({i["path"]: i for i in expected}, {i["path"]: i for i in seen}, where)
+    elif expected != seen:
+        lines.append(f"{where}: snapshot {expected!r}, system {seen!r}")
+    return lines
+

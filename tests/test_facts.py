@@ -7,6 +7,7 @@ import yaml
 
 from macros.data_files import DataFileError
 from macros.facts import FACTS_FILE, FACTS_SCHEMA, load_facts
+from macros.system_snapshot import load_snapshot
 from site_copy import build, copy_site, problems
 
 
@@ -32,9 +33,10 @@ def broken_copy(tmp_path, old, new):
 
 def test_facts_load_and_derive_from_the_data_file():
     facts, raw = load_facts(), raw_facts()
-    stack = raw["stacks"]["lumi_versions"][0]
-    assert facts["lumi_module"] == f"LUMI/{stack}"
-    assert facts["cray_python"]["version"] == raw["cray_python"]["by_stack"][stack]
+    snapshot = load_snapshot()
+    assert facts["lumi_module"] == raw["example_stack"]
+    [python] = snapshot.module_versions(raw["example_stack"], raw["cray_python"]["module"])
+    assert facts["cray_python"]["module_version"] == python
     assert facts["scratch"] == f"/scratch/{raw['example_project']}"
     assert facts["pytorch"]["image_path"].endswith("/" + raw["pytorch"]["image"])
     assert "{project}" not in "".join(area["path"] for area in facts["storage"])
@@ -65,8 +67,8 @@ def test_missing_key_names_file_line_and_key(tmp_path):
         load_facts(path, tmp_path / "lumi.schema.json")
     pytorch_line = path.read_text().splitlines().index("pytorch:") + 1
     assert caught.value.path == path
-    # The missing key is reported on the first line of the mapping that lacks it.
-    assert pytorch_line <= caught.value.line <= pytorch_line + 1
+    # The missing key is reported at the mapping that lacks it (its first key, after comments).
+    assert pytorch_line <= caught.value.line <= pytorch_line + 3
     assert "'venv_in_image' is a required property" in str(caught.value)
 
 
