@@ -35,6 +35,11 @@ def define_env(env):
         raise PluginError(f"Bad data file: {tree['file']}:{line}: node '{node_id}': {problem}")
     # hooks/build_checks.py checks each page's `module load` lines against it.
     env.variables["lumi_snapshot"] = snapshot
+    # For the page footer (overrides/main.html), which sees config.extra but not macro variables.
+    how = {"public sources": "from LUMI's public repositories (the system snapshot)",
+           "probe": "by a probe on a LUMI login node (the system snapshot)"}
+    env.conf["extra"]["lumi_snapshot"] = {"date": snapshot.data["snapshot"]["date"],
+                                          "how": how[snapshot.data["snapshot"]["method"]]}
     env.macro(decision_tree)
     env.variables["decision_tree_data"] = tree
 

@@ -150,3 +150,34 @@ def test_differences_name_what_changed():
         "stacks.LUMI/25.03.status: snapshot 'default', system 'supported'",
         "stacks.LUMI/25.03.modules.a/1: in the snapshot, not seen on the system",
         "stacks.LUMI/25.03.modules.a/2: seen on the system, not in the snapshot: {'name': 'a/2'}"]
+
+
+def run_age(*args):
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "scripts/snapshot_age.py", *args], capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_snapshot_age_fails_past_90_days():
+    day = SNAPSHOT.date
+    fresh = run_age("--today", day.isoformat())
+    assert fresh.returncode == 0 and "0 days old" in fresh.stdout
+    import datetime
+    stale = run_age("--today", (day + datetime.timedelta(days=91)).isoformat())
+    assert stale.returncode == 1
+    assert stale.stdout.strip() == (f"lumi_system.yaml: the snapshot of {day} is 91 days old (more than 90): "
+                                    "refresh it with scripts/lumi_probe.py on LUMI (README, 'Refreshing the snapshot')")
+
+
+def test_every_page_footer_says_when_facts_were_checked(tmp_path):
+    result = build(copy_site(tmp_path / "project"), tmp_path / "site")
+    assert result.returncode == 0, result.stderr
+    pages = list((tmp_path / "site").rglob("*.html"))
+    assert len(pages) >= 8
+    line = (f'<p class="lumi-snapshot">LUMI facts last checked on {SNAPSHOT.data["snapshot"]["date"]}, '
+            "from LUMI&#39;s public repositories (the system snapshot).</p>")
+    for page in pages:
+        if page.name == "404.html":
+            continue
+        assert line in page.read_text(encoding="utf-8").replace("LUMI's", "LUMI&#39;s"), page
