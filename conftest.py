@@ -8,6 +8,7 @@ stops a block that hangs. A page's shell has network access only if the page con
 The collector must live here: a collector in tests/conftest.py would not see docs/.
 """
 
+import sys
 from pathlib import Path
 
 from tests.snippets.collector import make_sybil
@@ -24,6 +25,14 @@ DOCS_DIR = Path(__file__).resolve().parent / "docs"
 
 def pytest_addoption(parser):
     add_options(parser)
+
+
+def pytest_sessionstart(session):
+    """On LUMI (--on-host), first show how the live system differs from the snapshot."""
+    # Once, in the controlling process: pytest-xdist workers have `workerinput`.
+    if session.config.getoption("on_host") and not hasattr(session.config, "workerinput"):
+        from tests.snippets.live_probe import report
+        report(lambda text: print(text, end="", file=sys.stderr))
 
 
 pytest_collect_file = make_sybil(DOCS_DIR).pytest()
