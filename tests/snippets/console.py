@@ -86,3 +86,61 @@ def output_matches(expected, actual):
 
 def _line_pattern(line):
     return re.compile(".*".join(re.escape(part) for part in line.split(WILDCARD)))
+
+
+# Costs of the edits `merge_expected` weighs: replacing an expected line by the output
+# line in its place is cheaper than dropping it, so a changed version number is replaced
+# where it stands instead of vanishing into a neighbouring `...`.
+_SUBSTITUTE, _INSERT, _DROP = 1, 1, 2
+
+
+def merge_expected(expected, actual):
+    """The expected lines changed as little as possible so that `actual` matches them.
+
+    Returns a list in which an int is the index of an expected line kept as written (it
+    still matches, or it is a `...` line) and a str is an output line to write instead.
+    Lines that still match keep their wildcards and their page spelling this way.
+    """
+    expected, actual = normalise(expected), normalise(actual)
+    n, m = len(expected), len(actual)
+    patterns = [None if line.strip() == WILDCARD else _line_pattern(line) for line in expected]
+    inf = float("inf")
+    # cost[i][j]: fewest edits making expected[i:] match actual[j:]; move[i][j]: the first edit.
+    cost = [[inf] * (m + 1) for _ in range(n + 1)]
+    move = [[None] * (m + 1) for _ in range(n + 1)]
+    for i in range(n, -1, -1):
+        for j in range(m, -1, -1):
+            options = []
+            if i == n:
+                options.append((_INSERT * (m - j), "insert-rest"))
+            elif patterns[i] is None:
+                options.append((cost[i + 1][j], "end-wildcard"))
+                if j < m:
+                    options.append((cost[i][j + 1], "absorb"))
+            else:
+                if j < m and patterns[i].fullmatch(actual[j]):
+                    options.append((cost[i + 1][j + 1], "keep"))
+                if j < m:
+                    options.append((cost[i + 1][j + 1] + _SUBSTITUTE, "substitute"))
+                options.append((cost[i + 1][j] + _DROP, "drop"))
+            if i < n and j < m:
+                options.append((cost[i][j + 1] + _INSERT, "insert"))
+            cost[i][j], move[i][j] = min(options, key=lambda option: option[0])
+    merged, i, j = [], 0, 0
+    while (i, j) != (n, m):
+        step = move[i][j]
+        if step == "insert-rest":
+            merged.extend(actual[j:])
+            break
+        if step in ("end-wildcard", "keep"):
+            merged.append(i)
+        elif step in ("substitute", "insert"):
+            merged.append(actual[j])
+        i += step in ("end-wildcard", "keep", "substitute", "drop")
+        j += step in ("absorb", "keep", "substitute", "insert")
+    return merged
+
+
+def merged_lines(expected, merged):
+    """The text lines of a `merge_expected` result."""
+    return [expected[item] if isinstance(item, int) else item for item in merged]

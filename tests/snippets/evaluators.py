@@ -8,8 +8,7 @@ teardown for that page calls `close_page_shell`.
 import re
 import uuid
 
-from . import reports
-from .console import ConsoleSyntaxError, output_matches, parse_console
+from . import console_check, reports
 from .file_checks import check_file
 from .persistent_shell import BlockTimeout, ShellDead
 from .runtime import ShellUnavailable
@@ -127,21 +126,6 @@ def write_file(example, shell, where):
 
 
 def run_console(example, shell, where):
-    snippet = example.parsed
-    try:
-        commands = parse_console(snippet.source)
-    except ConsoleSyntaxError as err:
-        return f"{example.document.display_path}:{example.line + 1 + err.line}: console block: {err}"
-    for command in commands:
-        result = shell.run(command.command, errexit=False, timeout=_timeout(example))
-        got = result.output.split("\n")
-        line = example.line + 1 + command.line
-        if not output_matches(command.expected, got):
-            return reports.console_mismatch(where, command.command, line, command.expected,
-                                            result.output, result.status)
-        if command.must_succeed and result.status != 0:
-            return "\n".join([
-                f"{where}: console command on line {line} exited with status {result.status} "
-                f"(a command whose shown output is empty or `...` must succeed)",
-                f"  $ {command.command}", "output:", reports.indented(result.output)])
-    return None
+    runtime = example.namespace["snippet_runtime"]
+    return console_check.run_console(example, shell, where, _timeout(example),
+                                     update=getattr(runtime, "update_output", False))

@@ -10,13 +10,16 @@ DEFAULT_TIMEOUT = 300.0
 
 
 def add_options(parser):
-    """--on-host and --snippet-timeout (called from the root conftest's pytest_addoption)."""
+    """--on-host, --snippet-timeout and --update-output (called from the root conftest's pytest_addoption)."""
     group = parser.getgroup("snippets", "running the examples in docs/")
     group.addoption("--on-host", action="store_true", default=False,
                     help="run page snippets in this machine's bash (a real LUMI login node) instead "
                          "of the LUMI node container; lifts skip: next if(OFF_LUMI, ...)")
     group.addoption("--snippet-timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                     help=f"stop a snippet block after this many seconds (default {DEFAULT_TIMEOUT:g})")
+    group.addoption("--update-output", action="store_true", default=False,
+                    help="write the output of failing ```console commands into their pages as the "
+                         "new expected output (facts stay {{ lumi.* }} templates) and show the diff")
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +31,7 @@ def snippet_runtime(request, tmp_path_factory):
         make_page_dir=lambda name: tmp_path_factory.mktemp(name, numbered=True),
         uncaptured=_uncaptured(request.config),
     )
+    runtime.update_output = request.config.getoption("update_output")
     yield runtime
     runtime.close_all()
 

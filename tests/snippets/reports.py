@@ -29,15 +29,3 @@ def block_failure(where, headline, source, first_line, output, details=()):
     parts += ["output:", indented(output)]
     return "\n".join(parts)
 
-
-def console_mismatch(where, command, command_line, expected, got, status):
-    """A report for a console command whose output is not what the page shows."""
-    return "\n".join([
-        f"{where}: console output differs for the command on line {command_line}",
-        f"  $ {command}",
-        f"exit status: {status}",
-        "expected (from the page):",
-        indented("\n".join(expected), empty="(no output)"),
-        "got:",
-        indented(got),
-    ])
