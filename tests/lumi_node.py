@@ -4,7 +4,9 @@
     check_can_start()              quick probe: can bubblewrap start a sandbox on this machine?
     shell_argv(home, work, ...)    argv of a non-interactive login bash inside the container
 
-Inside, the shell runs as `lumiuser` (uid 1000) with HOME=/users/lumiuser (the
+Inside, the shell runs as `lumiuser` (uid 1000, an unprivileged host uid: see
+image/node.py; when run as root the page's directories are handed to that host user)
+with HOME=/users/lumiuser (the
 `home` directory) and its working directory /users/lumiuser/work (the `work`
 directory). /scratch/<project>, /project/<project>, /flash/<project> and /tmp
 are writable directories next to `home` (see areas_for). Lmod is initialised by the
@@ -89,19 +91,28 @@ def shell_argv(home, work, network=False):
         shutil.copyfile(HOST_CA, areas / "tmp" / CA_COPY.name)
         env = {"SSL_CERT_FILE": str(CA_COPY), "PIP_CERT": str(CA_COPY)}
     rootfs = image / "base" / "rootfs"
-    return node.sandbox_argv(rootfs, mounts, network=network, env=env, chdir=WORK,
-                             tmp=areas / "tmp") + ["/bin/bash", "-l"]
+    try:
+        node.give_to_sandbox(home, work, areas)
+        argv = node.sandbox_argv(rootfs, mounts, network=network, env=env, chdir=WORK,
+                                 tmp=areas / "tmp")
+    except node.SandboxError as err:
+        raise LumiNodeError(str(err)) from None
+    return argv + ["/bin/bash", "-l"]
 
 
 def check_can_start():
     """Raise LumiNodeError with the reason if bubblewrap cannot start a sandbox here."""
-    argv = ["bwrap", "--unshare-user", "--uid", str(node.UID), "--unshare-net",
-            "--ro-bind", "/", "/", "--bind", "/proc", "/proc", "--dev-bind", "/dev", "/dev", "true"]
+    if shutil.which("bwrap") is None:
+        raise LumiNodeError("bwrap is not installed: install the Debian package bubblewrap "
+                            "(listed in debian-packages.txt)")
+    try:
+        argv = node.sandbox_argv("/") + ["true"]
+    except node.SandboxError as err:
+        raise LumiNodeError(str(err)) from None
     try:
         result = subprocess.run(argv, capture_output=True, text=True, timeout=START_TIMEOUT)
     except FileNotFoundError:
-        raise LumiNodeError("bwrap is not installed: install the Debian package bubblewrap "
-                            "(listed in debian-packages.txt)") from None
+        raise LumiNodeError(f"{argv[0]} is not installed (Debian package util-linux)") from None
     except subprocess.TimeoutExpired:
         raise LumiNodeError(f"bwrap did not start within {START_TIMEOUT} s") from None
     if result.returncode != 0:
