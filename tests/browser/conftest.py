@@ -3,6 +3,11 @@
 The site is built once into a temporary directory (tests/site_copy.build) and served by
 a stdlib http.server thread on 127.0.0.1; Playwright drives Debian's /usr/bin/chromium
 (never a downloaded browser). Each test gets a fresh browser context, which is cheap.
+
+A broken script must not cost minutes of locator time-outs: before any test, our
+scripts go through `node --check`, then the widget's page is loaded once and every
+uncaught error or console error fails the whole suite with `file:line: message`.
+Each test's page is watched too, and fails at its next answer if a click broke a script.
 """
 
 import functools
@@ -13,9 +18,12 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.sync_api import sync_playwright
 
+from js_syntax import syntax_problems
+from script_errors import errors_of, watch
 from site_copy import ROOT, build, problems
 
 CHROMIUM = "/usr/bin/chromium"
+WIDGET_PAGE = "software/installing/python/"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -69,6 +77,25 @@ def context(browser):
     context.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def scripts_run_cleanly(request):
+    """Fail every browser test at once, naming file and line, when our scripts are broken."""
+    broken = syntax_problems()
+    if broken:
+        pytest.fail(" / ".join(broken), pytrace=False)
+    browser, base_url = request.getfixturevalue("browser"), request.getfixturevalue("base_url")
+    context = browser.new_context()
+    try:
+        page = watch(context.new_page())
+        page.goto(base_url + WIDGET_PAGE, wait_until="load")
+        errors_of(page).fail_if_any(f"on loading /{WIDGET_PAGE}")
+    finally:
+        context.close()
+
+
 @pytest.fixture
 def page(context):
-    return context.new_page()
+    """A watched page: `answer()` and the test's end fail on a script error it logged."""
+    page = watch(context.new_page())
+    yield page
+    errors_of(page).fail_if_any("during the test")

@@ -12,6 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 from macros.decision_tree import all_paths, load_tree, site_url_of
 from macros.decision_tree_widget import anchor, render_widget
 from macros.walker import WALKER_PATH
+from script_errors import errors_of, watch
 
 PAGE = "software/installing/python/"
 WIDGET = "[data-dtree-component]"
@@ -44,6 +45,8 @@ def shown(page, base_url, site_url):
 
 def answer(page, label):
     """Choose an answer by its accessible name, as a user of assistive technology would."""
+    # A script error would leave the button missing: say so now, not after the click's time-out.
+    errors_of(page).fail_if_any(f"before answering {label!r}")
     page.locator(WIDGET).get_by_role("button", name=label, exact=True).click()
 
 
@@ -51,7 +54,7 @@ def answer(page, label):
 def walk(browser, base_url, paths):
     """Walk every path by the answers' names; record what was shown, before and after a reload."""
     context = browser.new_context()
-    page = context.new_page()
+    page = watch(context.new_page())
     site_url = site_url_of()
     seen, offered = [], {}
     for path in paths:
@@ -241,7 +244,7 @@ def test_strings_from_the_data_stay_text_in_the_script(page, base_url, tree):
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_no_serious_problem_in_the_widget(browser, base_url, paths, scheme):
     context = browser.new_context(color_scheme=scheme)
-    page = context.new_page()
+    page = watch(context.new_page())
     page.goto(base_url + PAGE)
     # Scoped to the widget: the rest of the page is checked by the page-wide a11y tests.
     problems = axe_problems(page)

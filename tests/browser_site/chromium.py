@@ -4,6 +4,8 @@ Why a thread: Playwright's sync API refuses to start while another sync Playwrig
 alive on the same thread, and tests/browser/ keeps one open for the whole session. A
 dedicated thread has its own event loop, so both suites run in one pytest process.
 Tests hand a function to `ChromiumThread.run`; it runs on that thread with the Browser.
+Pages are watched for script errors (tests/script_errors.py); what clicks or types on a
+page first checks that loading it logged none.
 """
 
 import shutil
@@ -12,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from playwright.sync_api import sync_playwright
+
+from script_errors import errors_of, watch
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -88,6 +92,10 @@ def guarded_context(browser, own_origin, **context_args):
 
 
 def watch_page(page, visit):
-    """Log uncaught JavaScript errors of `page` into `visit`."""
-    page.on("pageerror", lambda err: visit.js_errors.append(str(err)))
-    return page
+    """Log uncaught JavaScript errors and console errors of `page` into `visit`, as `file:line: message`."""
+    return watch(page, visit.js_errors)
+
+
+def fail_on_script_errors(page, when):
+    """Fail now, with the script's file and line, rather than in a wait for a widget that never mounts."""
+    errors_of(page).fail_if_any(when)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from browser_site.chromium import guarded_context, watch_page
+from browser_site.chromium import fail_on_script_errors, guarded_context, watch_page
 
 BLOCKING = {"serious", "critical"}
 SCHEMES = {"light": "light", "dark": "dark"}
@@ -22,6 +22,7 @@ def audit(browser, url, own_origin, scheme, screenshot):
     try:
         page = watch_page(context.new_page(), visit)
         page.goto(url, wait_until="networkidle")
+        fail_on_script_errors(page, "on loading the page")
         active = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
         results = Axe().run(page).response
         if screenshot:
@@ -55,6 +56,7 @@ def audit_search(browser, url, own_origin, scheme):
     try:
         page = watch_page(context.new_page(), visit)
         page.goto(url, wait_until="networkidle")
+        fail_on_script_errors(page, "on loading the page")
         page.keyboard.press("s")
         page.locator("input.md-search__input").press_sequentially("python", delay=30)
         page.locator(".md-search-result__item").first.wait_for()

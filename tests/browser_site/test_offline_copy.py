@@ -3,7 +3,7 @@
 import html.parser
 import urllib.parse
 
-from browser_site.chromium import guarded_context, watch_page
+from browser_site.chromium import fail_on_script_errors, guarded_context, watch_page
 from browser_site.site_builds import html_pages
 
 SEARCH_TERM = "Lustre"
@@ -40,6 +40,7 @@ def search(browser, index_url):
     try:
         page = watch_page(context.new_page(), visit)
         page.goto(index_url, wait_until="load")
+        fail_on_script_errors(page, "on loading the page")
         # Material's keyboard shortcut opens the search box at any window width.
         page.keyboard.press("s")
         # Typed key by key: Material searches on keyboard events, and fill() sends none.
@@ -69,6 +70,7 @@ def walk_navigation(browser, index_url):
     try:
         page = watch_page(context.new_page(), visit)
         page.goto(index_url, wait_until="load")
+        fail_on_script_errors(page, "on loading the page")
         labels = page.locator(".md-nav--primary > .md-nav__list > .md-nav__item > a.md-nav__link")
         names = [n.strip() for n in labels.all_inner_texts()]
         for name in names:
@@ -100,6 +102,7 @@ def use_widget(browser, page_url):
     try:
         page = watch_page(context.new_page(), visit)
         page.goto(page_url, wait_until="load")
+        fail_on_script_errors(page, "on loading the page")
         # Material's own components mount the same way as the widget (document$).
         copy_buttons = page.locator(".md-code__button, .md-clipboard").count()
         widget = page.locator("[data-dtree-component]").first
