@@ -1,4 +1,4 @@
-"""Snippet runner costs: per-block overhead against plain bash, and the whole docs/ suite warm."""
+"""Snippet runner costs: per-block overhead against plain bash, on the host and in the container."""
 
 import subprocess
 import sys
@@ -106,17 +106,7 @@ def main():
     if not argv:
         print(f"  (container not measured: {why_not})")
 
-    mode = [] if argv else ["--on-host"]
-    label = "container" if argv else "host (--on-host)"
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "docs", *mode]
-    times = []
-    for _ in range(2):  # the first run may build the image or fill caches; the second is warm
-        start = time.perf_counter()
-        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=3600)
-        times.append(time.perf_counter() - start)
-    summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else "(no output)"
-    print(f"whole snippet suite `pytest docs` in the {label}: cold {times[0]:.1f} s, warm {times[1]:.1f} s")
-    print(f"  last run: {summary}")
+    # The whole suite, serial and parallel, is timed by benchmarks/parallel.py.
     return 0
 
 

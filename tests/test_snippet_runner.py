@@ -91,7 +91,7 @@ def test_hung_block_is_stopped_with_a_timeout_message(pytester):
     result = run_pages(pytester, "timeout.md", args=("--on-host", "--snippet-timeout", "1"))
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines([
-        "*docs/timeout.md:3: stopped after the time-out of 1 s (set it with --snippet-timeout)*",
+        "*docs/timeout.md:3: stopped after the time-out of 1 s (set it with --snippet-timeout*",
         "*docs/timeout.md:8: not run: the page's shell is gone (the shell was killed when a block hit "
         "the time-out of 1 s)",
     ])
@@ -392,3 +392,32 @@ def test_update_output_keeps_facts_as_templates_or_reports_the_block(pytester):
     assert "$ echo 3.11.7\nnothing\n" in text
     again = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--on-host")
     again.assert_outcomes(passed=1, failed=1)
+
+
+def test_a_blocks_own_timeout_overrides_the_sessions(pytester):
+    result = run_pages(pytester, "options_timeout.md", args=("--on-host", "--snippet-timeout", "1"))
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([
+        "*docs/options_timeout.md:9: stopped after the time-out of 1 s*<!-- run: next timeout=SECONDS -->*",
+    ])
+
+
+def test_retries_rerun_a_failing_network_block(pytester):
+    result = run_pages(pytester, "options_retries.md")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([
+        "*docs/options_retries.md:13: ```bash block failed*`false` exited with status 1",
+        "*(failed 2 times: the block's retries=1 are used up)",
+    ])
+
+
+def test_bad_run_comments_fail_with_their_line_and_keep_skips_in_place(pytester):
+    result = run_pages(pytester, "options_bad.md")
+    # The two bad comments and the dangling one fail; the first block runs, the second is skipped.
+    result.assert_outcomes(passed=1, skipped=1, failed=3)
+    result.stdout.fnmatch_lines_random([
+        "*docs/options_bad.md:3: retries are for blocks that use the network: mark the page with*",
+        "*docs/options_bad.md:9: unknown option 'speed=fast' (known: timeout=SECONDS, retries=N)",
+        "*docs/options_bad.md:14: no fenced block follows this `run:` comment",
+        "SKIPPED [1] docs/options_bad.md:10: shows a skip with a bad run comment",
+    ])

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from sybil import Sybil
 
+from .block_options import OptionsChecker
 from .evaluators import close_page_shell, evaluate_snippet
 from .page_render import RenderedDocument
 from .parsers import ReasonedSkipParser, SnippetParser
@@ -26,7 +27,7 @@ def make_sybil(docs_dir):
     """A Sybil collecting every Markdown page under `docs_dir` (an absolute path or Path)."""
     return SnippetSybil(
         parsers=[ReasonedSkipParser(), SnippetParser(evaluate_snippet),
-                 UnfencedCodeParser(RenderedDocument.renderer.mkdocs_config)],
+                 UnfencedCodeParser(RenderedDocument.renderer.mkdocs_config), OptionsChecker()],
         path=str(Path(docs_dir).resolve()),
         # PurePath.match works from the right, so this takes pages at any depth.
         patterns=["*.md"],

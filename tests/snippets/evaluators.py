@@ -8,7 +8,7 @@ teardown for that page calls `close_page_shell`.
 import re
 import uuid
 
-from . import console_check, reports
+from . import block_options, console_check, reports
 from .file_checks import check_file
 from .persistent_shell import BlockTimeout, ShellDead
 from .runtime import ShellUnavailable
@@ -30,11 +30,13 @@ def evaluate_snippet(example):
     if isinstance(shell, str):
         return f"{where}: not run: {shell}"
     runner = {"shell": run_shell, "python": run_python, "file": write_file, "console": run_console}
+    retries = block_options.options_for(example).retries
     try:
-        return runner[snippet.kind](example, shell, where)
+        return block_options.with_retries(lambda: runner[snippet.kind](example, shell, where), retries)
     except BlockTimeout as err:
         return reports.block_failure(
-            where, f"stopped after the time-out of {err.seconds:g} s (set it with --snippet-timeout); the "
+            where, f"stopped after the time-out of {err.seconds:g} s (set it with --snippet-timeout, or "
+                   f"for this block with <!-- run: next timeout=SECONDS -->); the "
                    f"page's shell was killed, so this page's later blocks fail too",
             snippet.source, example.line + 1, err.output)
     except ShellDead as err:
@@ -69,7 +71,7 @@ def close_page_shell(namespace):
 
 
 def _timeout(example):
-    return example.namespace["snippet_runtime"].timeout
+    return block_options.options_for(example).timeout or example.namespace["snippet_runtime"].timeout
 
 
 def run_shell(example, shell, where):

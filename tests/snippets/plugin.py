@@ -74,7 +74,13 @@ def pytest_collection_modifyitems(items):
         if example is not None and _is_skip_comment(example):
             pending.append(item)
             continue
-        if pending and example is not None and example.document is pending[0].example.document:
+        same_page = pending and example is not None and example.document is pending[0].example.document
+        if same_page and isinstance(example.parsed, str):
+            # A failing check between a skip comment and its block (a bad `run:` comment):
+            # it stays an item, and the skip still goes with the block.
+            kept.append(item)
+            continue
+        if same_page:
             _evaluate_first(item, [comment.example for comment in pending])
         else:
             kept.extend(pending)
