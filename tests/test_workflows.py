@@ -76,3 +76,17 @@ def test_external_links_run_on_a_schedule_and_report():
     steps = [s for job in workflow["jobs"].values() for s in job["steps"]]
     assert any("check_external_links.py" in str(s.get("run", "")) for s in steps)
     assert any("gh issue" in str(s.get("run", "")) for s in steps), "broken links must reach an issue"
+
+
+def test_pages_caches_the_test_node_by_the_images_own_key():
+    job = load("pages.yml")["jobs"]["test"]
+    steps = job["steps"]
+    cache_dir = job["env"]["LUMI_NODE_CACHE"]
+    assert cache_dir.startswith("/"), "the node cache must sit outside the checkout"
+    [cache] = [i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("actions/cache@")]
+    [key_step] = [i for i, s in enumerate(steps) if "build.cache_key()" in str(s.get("run", ""))]
+    [test] = [i for i, s in enumerate(steps) if "make test" in str(s.get("run", ""))]
+    assert key_step < cache < test, "key, then restore, then make test"
+    options = steps[cache]["with"]
+    assert options["path"] == "${{ env.LUMI_NODE_CACHE }}"
+    assert f"steps.{steps[key_step]['id']}.outputs.key" in options["key"]
