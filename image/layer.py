@@ -22,7 +22,6 @@ from .modulefiles import module_tree
 # Container directory -> layer subdirectory; every generated path must fall under one.
 LAYER_DIRS = {"/appl": "appl", "/opt/cray": "opt-cray"}
 PYTHON_PREFIX = "/opt/lumi-node/python"
-CORE = "/opt/cray/pe/lmod/modulefiles/core"
 # The program in the stage-one root file system behind each command a module brings.
 COMMANDS = {
     "cotainr": "/opt/lumi-node/cotainr/bin/cotainr",
@@ -110,12 +109,9 @@ def write_layer(node_dir, snapshot, facts):
     """
     layer, base_dir = node_dir / "layer", node_dir / "base"
     info = json.loads((base_dir / "info.json").read_text(encoding="utf-8"))
-    tree = module_tree(snapshot, facts, info)
-    # cray-python is also a Cray PE core module, loadable before any stack.
-    for path, text in list(tree.items()):
-        if "/software/cray-python/" in path or "/CrayEnv/cray-python/" in path:
-            tree[f"{CORE}/cray-python/{path.rsplit('/', 1)[1]}"] = text
-    for path, text in tree.items():
+    # cray-python is only offered through a stack here (the snapshot records it per stack),
+    # so a page must load a stack first, as every example in the guide does.
+    for path, text in module_tree(snapshot, facts, info).items():
         write_file(layer, path, text)
     python_binds = write_commands(layer, snapshot, base_dir / "rootfs")
     write_images(layer, snapshot, base_dir / "sif" / SIF_NAME)

@@ -158,6 +158,10 @@ def differences(expected, seen, where=""):
     elif isinstance(expected, list) and isinstance(seen, list) and all(
             isinstance(item, dict) and "path" in item for item in expected + seen):
         return differences({i["path"]: i for i in expected}, {i["path"]: i for i in seen}, where)
+    elif isinstance(expected, list) and isinstance(seen, list) and all(
+            isinstance(item, str) for item in expected + seen):
+        if sorted(expected) != sorted(seen):  # lists of names: the order carries no fact
+            lines.append(f"{where}: snapshot {expected!r}, system {seen!r}")
     elif expected != seen:
         lines.append(f"{where}: snapshot {expected!r}, system {seen!r}")
     return lines

@@ -32,7 +32,7 @@ STACK = re.compile(r"^(LUMI/[0-9]{2}\.[0-9]{2}|CrayEnv)(\(([^)]*)\))?$")
 # What LUMI's and the test node's nag message on loading an old stack says.
 UNSUPPORTED = re.compile(r"unsupported", re.I)
 # Variables Lmod and EasyBuild set for their own book-keeping: not facts the guide uses.
-BOOKKEEPING = re.compile(r"^(MODULEPATH|LMOD_.*|__LMOD.*|_ModuleTable.*)$")
+BOOKKEEPING = re.compile(r"^(LMOD_.*|__LMOD.*|_ModuleTable.*)$")
 
 
 class ProbeError(Exception):
@@ -60,9 +60,9 @@ def terse(stderr_and_stdout):
     return names
 
 
-def avail(prefix, setup=""):
+def avail(prefix, setup="", options=""):
     """Full names (with any (default) mark) `module --terse avail prefix` lists."""
-    out, err = shell("{} module --terse avail {} 2>&1".format(setup, prefix))
+    out, err = shell("{} module --terse {} avail {} 2>&1".format(setup, options, prefix))
     return terse(out + err)
 
 
@@ -96,11 +96,14 @@ def probe_stacks(plan):
     """Every stack with its status, partitions and the planned modules."""
     stacks = []
     seen = avail("LUMI/") + avail("CrayEnv")
+    defaults = avail("LUMI/", options="--default")
     for entry in seen:
         match = STACK.match(entry)
         if not match:
             continue
         name, mark = match.group(1), match.group(3) or ""
+        if name in defaults:
+            mark += "default"
         planned = plan["stacks"].get(name, {"modules": [], "user_modules": []})
         setup = "module load {} >/dev/null 2>&1;".format(name)
         _, load_err = shell("module load {}".format(name))
@@ -127,6 +130,7 @@ def probe_modules(planned, setup):
             if full.split("/", 1)[0] != base:
                 continue
             setenv, prepend = module_show(full, setup)
+            prepend.pop("MODULEPATH", None)  # the stack's business, not the module's facts
             entry = {"name": full, "installed": "system"}
             if setenv:
                 entry["setenv"] = setenv
@@ -149,13 +153,18 @@ def present(command, setup):
 
 
 def cotainr_systems(setup):
-    """System names `cotainr info` lists (lines like '  - lumi-g: ...' or a table)."""
+    """System names `cotainr info` lists under "Available system configurations:"."""
     out, err = shell("{} cotainr info 2>&1".format(setup))
-    names = []
+    names, listing = [], False
     for line in (out + err).splitlines():
-        match = re.match(r"^\s*-?\s*([a-z][a-z0-9.-]*):", line)
-        if match and match.group(1) not in names:
+        if line.strip().startswith("Available system configurations"):
+            listing = True
+            continue
+        match = re.match(r"^\s*-\s*(\S+)\s*$", line)
+        if listing and match:
             names.append(match.group(1))
+        elif listing and line.strip():
+            break
     return names
 
 
