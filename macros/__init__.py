@@ -6,6 +6,7 @@ from .data_files import DataFileError
 from .decision_tree import check_links, load_tree
 from .decision_tree_widget import render_widget
 from .facts import load_facts
+from .quantities import FILTERS
 from .snapshot_checks import tree_problems
 from .system_snapshot import load_snapshot
 from .walker import write_walker
@@ -42,6 +43,9 @@ def define_env(env):
                                           "how": how[snapshot.data["snapshot"]["method"]]}
     env.macro(decision_tree)
     env.variables["decision_tree_data"] = tree
+    # data/lumi.yaml keeps quotas as numbers; the pages print them with these.
+    for name, function in FILTERS.items():
+        env.filter(function, name)
 
 
 def on_post_build(env):

@@ -86,3 +86,19 @@ def test_build_with_broken_facts_fails_in_one_line(tmp_path):
     assert "Traceback" not in result.stdout + result.stderr
     [message] = problems(result)
     assert message.endswith(f"Bad data file: {data}:{line}: at lustre/filesystems: 'four' is not of type 'integer'")
+
+
+@pytest.mark.parametrize("old, new, problem", [
+    ("    max_files: 2000000", '    max_files: "lots"', "at storage/2/max_files: 'lots' is not of type 'integer'"),
+    ("    space_gb: 50000", "    space_gb: 50 TB", "at storage/2/space_gb: '50 TB' is not of type 'integer'"),
+    ("    retention_days: 90", "    retention_days: 90 days",
+     "at storage/2/retention_days: '90 days' is not of type 'integer', 'null'"),
+    ("    path: /scratch/{project}", "    path: scratch/{project}",
+     "at storage/2/path: 'scratch/{project}' does not match '^/[^\\\\s]*$'"),
+])
+def test_quotas_are_numbers_and_paths_are_paths(tmp_path, old, new, problem):
+    # The pages format these values; a string would be published as it stands.
+    path, line = broken_copy(tmp_path, old, new)
+    with pytest.raises(DataFileError) as caught:
+        load_facts(path, tmp_path / "lumi.schema.json")
+    assert str(caught.value) == f"{path}:{line}: {problem}"

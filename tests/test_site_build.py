@@ -10,6 +10,7 @@ import pytest
 
 from macros.build_checks import front_matter_lines, leftover_link_labels, template_problem
 from macros.facts import load_facts
+from macros.quantities import grouped, size_gb
 from site_copy import ROOT, build, copy_site, problems, replace_once
 
 DOCS = ROOT / "docs"
@@ -121,11 +122,14 @@ def hand_written_fact_patterns():
                 walk(item)
         elif isinstance(value, str) and (
                 re.fullmatch(r"\d+(\.\d+)+", value)        # versions: 24.03, 3.11.7
-                or re.match(r"/|[\w.-]+/\d", value)          # paths and module/version names
-                or re.fullmatch(r"[\d ]+( [KMGTP]B)?", value)):  # quotas: 20 GB, 100 000
+                or re.match(r"/|[\w.-]+/\d", value)):        # paths and module/version names
             values.add(value)
 
     walk(facts)
+    # Quotas are numbers in the data; a page would write them as the filters print them.
+    for area in facts["storage"]:
+        values |= {size_gb(area["space_gb"]), grouped(area["max_files"])}
+        values |= {size_gb(area["grows_to_gb"])} if area["grows_to_gb"] else set()
     values |= {facts["example_project"], facts["example_project"].split("_")[-1], facts["pytorch"]["image"]}
     return {value: re.compile(rf"(?<![\w.]){re.escape(value)}(?![\w]|\.\d)") for value in values}
 
@@ -135,7 +139,8 @@ def test_hand_written_facts_pattern_set_covers_the_kinds_of_facts():
     facts = load_facts()
     for expected in [facts["stack"], facts["lumi_module"], facts["cray_python"]["module_version"],
                      facts["pytorch"]["module"], facts["pytorch"]["image"], facts["pytorch"]["image_dir"],
-                     facts["example_project"], facts["csc"]["modulepath"], facts["os_python"]["version"]]:
+                     facts["example_project"], facts["csc"]["modulepath"], facts["os_python"]["version"],
+                     grouped(facts["storage"][0]["max_files"]), size_gb(facts["storage"][0]["space_gb"])]:
         assert expected in patterns
 
 
