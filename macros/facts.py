@@ -40,6 +40,15 @@ def load_facts(path=FACTS_FILE, schema=FACTS_SCHEMA, snapshot_path=SNAPSHOT_FILE
     stacks["lumi_versions"] = [name.split("/", 1)[1] for name in snapshot.stack_names()
                                if name.startswith("LUMI/")]
     stacks["table"] = stack_table(snapshot, facts["cray_python"]["module"])
+    # A stack that is only a container (ccpe): the version in a ccpe module's name that
+    # names no LUMI stack in the snapshot.
+    stacks["container_only"] = []
+    for name in snapshot.module_versions(stack, stacks["ccpe_module"]):
+        entry = snapshot.find_module(stack, name)
+        ccpe_version = name.split("/", 1)[1].split("-", 1)[0]
+        if not snapshot.stack(f"LUMI/{ccpe_version}"):
+            stacks["container_only"].append({"version": ccpe_version, "module": name,
+                                             "easyconfig": entry.get("easyconfig")})
     stacks["easybuild_user"] = checker.module(
         ["stacks", "easybuild_user_module"], stacks["easybuild_user_module"],
         stacks.get("easybuild_user_version"), "easybuild_user_version")
@@ -78,7 +87,7 @@ def load_facts(path=FACTS_FILE, schema=FACTS_SCHEMA, snapshot_path=SNAPSHOT_FILE
     singularity["proot_module_version"] = entry["name"]
 
     pytorch = facts["pytorch"]
-    checker.image(pytorch["image_dir"], pytorch["image"])
+    checker.image(["pytorch", "image"], pytorch["image_dir"], pytorch["image"])
     entry = checker.module(["pytorch", "module"], pytorch["module"], pytorch.get("version"))
     pytorch["module_name"] = pytorch["module"]
     pytorch["module"] = entry["name"]
@@ -86,13 +95,28 @@ def load_facts(path=FACTS_FILE, schema=FACTS_SCHEMA, snapshot_path=SNAPSHOT_FILE
     pytorch["install_partition"] = entry.get("partition")
     checker.variables(["pytorch", "variables"], entry, pytorch["variables"])
     pytorch["image_path"] = f"{pytorch['image_dir']}/{pytorch['image']}"
+    # The module's own venv: outside the container under $CONTAINERROOT, bound at its top directory.
+    checker.variables(["pytorch", "module"], entry, ["SINGULARITYENV_VIRTUAL_ENV"])
+    pytorch["venv"] = entry["setenv"]["SINGULARITYENV_VIRTUAL_ENV"]
+    pytorch["venv_mount"] = "/" + pytorch["venv"].strip("/").split("/", 1)[0]
 
-    csc = facts["csc"]
-    local = checker.local_stack(["csc", "module"], csc["module"])
-    if local["modulepath"] != csc["modulepath"]:
-        checker.fail(["csc", "modulepath"], f"{local['name']} adds {local['modulepath']} on LUMI, "
-                                            f"not {csc['modulepath']}")
-    csc["module_version"] = local["name"]
+    laif = facts["laif"]
+    checker.image(["laif", "image"], laif["image_dir"], laif["image"])
+    local = checker.local_stack(["laif", "module"], laif["module"])
+    if laif["bindings_module"] not in local.get("modules", []):
+        checker.fail(["laif", "bindings_module"], f"{local['name']} has no module {laif['bindings_module']} "
+                                                  f"in the snapshot (it has {', '.join(local.get('modules', [])) or 'none'})")
+    laif["modulepath"] = local["modulepath"]
+    laif["image_path"] = f"{laif['image_dir']}/{laif['image']}"
+    laif["containers_dir"] = laif["image_dir"].rsplit("/", 1)[0]
+
+    for key in ("csc", "quantum"):
+        collection = facts[key]
+        local = checker.local_stack([key, "module"], collection["module"])
+        if local["modulepath"] != collection["modulepath"]:
+            checker.fail([key, "modulepath"], f"{local['name']} adds {local['modulepath']} on LUMI, "
+                                              f"not {collection['modulepath']}")
+        collection["module_version"] = local["name"]
 
     facts["scratch"] = f"/scratch/{project}"
     facts["projappl"] = f"/project/{project}"
@@ -170,11 +194,11 @@ class SnapshotLookup:
         known = ", ".join(e["name"] for e in self.snapshot.data["local_stacks"])
         self.fail(location, f"{name} is not a module collection on LUMI (the snapshot has {known})")
 
-    def image(self, directory, image):
+    def image(self, location, directory, image):
         paths = self.snapshot.image_paths()
         if f"{directory}/{image}" not in paths:
             in_dir = [p.rsplit("/", 1)[1] for p in paths if p.rsplit("/", 1)[0] == directory]
-            self.fail(["pytorch", "image"], f"{directory}/{image} is not on LUMI (the snapshot has "
+            self.fail(location, f"{directory}/{image} is not on LUMI (the snapshot has "
                                             f"{', '.join(in_dir) if in_dir else 'no such directory'})")
 
     def variables(self, location, entry, names):

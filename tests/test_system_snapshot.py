@@ -139,7 +139,8 @@ def test_every_entry_has_a_source_and_the_snapshot_a_date():
 def test_plan_lists_what_the_probe_must_find():
     plan = probe_plan(SNAPSHOT)
     assert "cray-python" in plan["stacks"]["LUMI/25.03"]["modules"]
-    assert [m["name"] for m in plan["stacks"]["LUMI/25.03"]["user_modules"]] == [FACTS["pytorch"]["module"]]
+    assert [m["name"] for m in plan["stacks"]["LUMI/25.03"]["user_modules"]] == (
+        [FACTS["pytorch"]["module"]] + [c["module"] for c in FACTS["stacks"]["container_only"]])
     assert plan["image_dirs"][0] == FACTS["pytorch"]["image_dir"]
 
 
