@@ -40,6 +40,7 @@ class ScriptErrors:
         details = event["exceptionDetails"]
         exception = details.get("exception") or {}
         message = (exception.get("description") or details.get("text") or "error").split("\n")[0]
+        message = message.removeprefix("Uncaught ")  # file:// pages report the text, not the error
         frames = (details.get("stackTrace") or {}).get("callFrames") or []
         url, line = (frames[0]["url"], frames[0]["lineNumber"]) if frames else (details.get("url", ""),
                                                                                   details.get("lineNumber", 0))
