@@ -105,18 +105,21 @@ class ReasonedSkipParser(SkipParser):
 
     def __call__(self, document):
         path = getattr(document, "display_path", document.path)
-        regions, unclosed = list(super().__call__(document)), None
+        regions, unclosed, opened = list(super().__call__(document)), [], None
         for region in regions:
             action, _ = region.parsed
             if action == "start":
-                unclosed = region
+                # A second start before an end leaves the first one unclosed too.
+                unclosed += [opened] if opened else []
+                opened = region
             elif action == "end":
-                unclosed = None
+                opened = None
+        unclosed += [opened] if opened else []
         for region in regions:
             action, condition = region.parsed
             line = document.source_line(region.start) if hasattr(document, "source_line") else "?"
             problem = reason_problem(action, condition) if action in ("next", "start") else None
-            if problem is None and region is unclosed:
+            if problem is None and any(region is start for start in unclosed):
                 problem = ("`skip: start` has no `<!-- skip: end -->` after it, so it would skip every "
                            "block to the end of the page")
             if problem:
