@@ -170,7 +170,7 @@ def prepare_for_unprivileged_build(tree):
         if entry.is_char_device() or entry.is_block_device():
             entry.unlink()
     try:
-        node.give_to_sandbox(tree)
+        node.give_to_sandbox(tree, recursive=True)
     except node.SandboxError as err:
         raise BuildError(str(err)) from None
 

@@ -82,14 +82,18 @@ def host_ids():
     return entry.pw_uid, entry.pw_gid
 
 
-def give_to_sandbox(*paths):
-    """Make `paths` (and what is in them) the sandbox user's, so a root run's sandbox can write them."""
+def give_to_sandbox(*paths, recursive=False):
+    """Make `paths` the sandbox user's, so a root run's sandbox can write them.
+
+    `recursive` also gives what is in them: only for trees root made itself (a
+    sandbox's own files need nothing, and root must not chown what a sandbox linked in).
+    """
     if os.geteuid() != 0:
         return
     uid, gid = host_ids()
     for top in paths:
         os.lchown(top, uid, gid)
-        for directory, dirs, files in os.walk(top):
+        for directory, dirs, files in os.walk(top) if recursive else ():
             for name in dirs + files:
                 os.lchown(os.path.join(directory, name), uid, gid)
 

@@ -33,6 +33,7 @@ USER = node.USER
 START_TIMEOUT = 20  # seconds for the probe
 HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
 CA_COPY = Path("/tmp/.lumi-node-host-ca.crt")
+AREAS = ("scratch", "project", "flash", "tmp")  # the page's writable directories, in `areas`
 
 
 class LumiNodeError(Exception):
@@ -79,7 +80,7 @@ def shell_argv(home, work, network=False):
                "--bind", Path(work).resolve(), WORK]
     areas = areas_for(Path(home).resolve())
     project = facts["example_project"]
-    for area in ("scratch", "project", "flash", "tmp"):
+    for area in AREAS:
         (areas / area).mkdir(parents=True, exist_ok=True)
     for area in ("scratch", "project", "flash"):
         mounts += ["--tmpfs", f"/{area}", "--bind", areas / area, f"/{area}/{project}"]
@@ -92,7 +93,7 @@ def shell_argv(home, work, network=False):
         env = {"SSL_CERT_FILE": str(CA_COPY), "PIP_CERT": str(CA_COPY)}
     rootfs = image / "base" / "rootfs"
     try:
-        node.give_to_sandbox(home, work, areas)
+        node.give_to_sandbox(home, work, areas, *(areas / area for area in AREAS))
         argv = node.sandbox_argv(rootfs, mounts, network=network, env=env, chdir=WORK,
                                  tmp=areas / "tmp")
     except node.SandboxError as err:
