@@ -323,8 +323,8 @@ def test_real_tree_is_short_and_carries_the_whole_policy(real_tree):
     nodes = real_tree["nodes"].values()
     assert 2 <= sum("question" in n for n in nodes) <= 9
     kinds = [n["recommendation"]["kind"] for n in nodes if "recommendation" in n]
-    # Six allowed methods (2 recommended, 4 conditional) and the discouraged ones.
-    assert kinds.count("recommended") == 2 and kinds.count("conditional") == 4
+    # Seven allowed methods (3 recommended, 4 conditional) and the discouraged ones.
+    assert kinds.count("recommended") == 3 and kinds.count("conditional") == 4
     assert kinds.count("discouraged") >= 3
     for node in nodes:
         if "recommendation" in node and node["recommendation"]["kind"] != "discouraged":

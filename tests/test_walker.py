@@ -214,7 +214,7 @@ def test_build_writes_the_walker_into_the_site(tree, tmp_path):
     ("  - id: csc-stack\n", "  - id: csc-user\n", "node 'csc-user': duplicate id"),
     ("        next: install-habit\n", "        next: install-habits\n",
      "'install-habits' is not the id of any node"),
-    ("next: container-plus-venv\n      - label: \"{{ lumi.few_packages }} or more\"\n        next: build-with-cotainr",
+    ("next: container-plus-venv\n      - label: \"{{ lumi.few_packages }} or more\"\n        next: extend-container",
      "next: container-plus-venv\n      - label: \"{{ lumi.few_packages }} or more\"\n        next: existing-container",
      "cycle: existing-container -> extra-on-container -> existing-container"),
     ("link: software/local/csc.md", "link: software/local/csc.md#no-such-section",
