@@ -68,11 +68,11 @@ def read_facts(facts_path=FACTS_FILE):
         raise ImageError(str(err)) from None
 
 
-def cache_key(facts_path=FACTS_FILE):
-    """Key of the whole image: stage one's key, the layer's code, the facts file's bytes."""
+def cache_key(facts_path=FACTS_FILE, snapshot_path=SNAPSHOT_FILE):
+    """Key of the whole image: stage one's key, the layer's code, the facts' and snapshot's bytes."""
     facts = read_facts(facts_path)
     parts = [("base", base_key(facts).encode()), ("facts-file", Path(facts_path).read_bytes()),
-             ("snapshot", SNAPSHOT_FILE.read_bytes())]
+             ("snapshot", Path(snapshot_path).read_bytes())]
     parts += [(path.name, path.read_bytes()) for path in LAYER_FILES]
     return digest(parts)
 

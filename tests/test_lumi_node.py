@@ -8,8 +8,10 @@ import pytest
 import lumi_node
 from image import build, layer
 from macros.facts import FACTS_FILE, load_facts
+from macros.system_snapshot import SNAPSHOT_FILE, load_snapshot
 
 FACTS = load_facts()
+SNAPSHOT = load_snapshot()
 PROJECT = FACTS["example_project"]
 SHELL_TIMEOUT = 300
 
@@ -103,24 +105,40 @@ def test_module_spider_lists_cray_python_versions(shell):
 
 
 def test_lumi_module_names_load(shell):
-    wrapper = FACTS["container_wrapper"]
+    wrapper, cotainr = FACTS["container_wrapper"], FACTS["cotainr"]
+    crayenv_cotainr = SNAPSHOT.module_versions("CrayEnv", cotainr["module"])[0]
     script = f"""
-module load CrayEnv {FACTS['cotainr']['module']} {wrapper['module']}/{wrapper['version']}
-module load {FACTS['lumi_module']} partition/G EasyBuild-user singularity-bindings systools
-module load {FACTS['pytorch']['module']}
-module -t list 2>&1
-echo "SIF=$SIF"
-test -f "$SIF" && test -d "$CONTAINERROOT" && test -n "$RUNSCRIPTS$SINGULARITY_BINDPATH"
+module load CrayEnv {crayenv_cotainr} {wrapper['module']}/{wrapper['crayenv_version']}
+module load {FACTS['lumi_module']} partition/G EasyBuild-user {FACTS['singularity']['proot_module_version']}
+module load {cotainr['module_version']} {wrapper['module_version']}
 module load {FACTS['csc']['module']}
-module -t avail 2>&1
+module -t list 2>&1
 """
     out = shell(script).stdout.split()
-    for name in [FACTS["lumi_module"], "partition/G", "EasyBuild-user", "singularity-bindings",
-                 FACTS["pytorch"]["module"], f"{FACTS['cotainr']['module']}/{FACTS['cotainr']['version']}"]:
+    for name in [FACTS["lumi_module"], "partition/G", FACTS["stacks"]["easybuild_user"]["name"],
+                 FACTS["singularity"]["proot_module_version"], cotainr["module_version"],
+                 wrapper["module_version"], FACTS["csc"]["module_version"]]:
         assert name in out
-    assert f"SIF={FACTS['pytorch']['image_path']}" in out
-    for package in FACTS["csc"]["python_packages"]:
-        assert package.lower() in out
+
+
+@pytest.mark.parametrize("name", ["LUMI/24.11", "lumi-container-wrapper/0.5.2", FACTS["pytorch"]["module"]])
+def test_modules_lumi_lacks_or_users_install_do_not_load(shell, name):
+    """Not in the snapshot, or installed by each user with EasyBuild: no module until then."""
+    result = shell(f"module load {FACTS['lumi_module']}\nmodule load {name}", check=False)
+    assert result.returncode != 0
+    assert "module(s) are unknown" in result.stderr or "cannot be loaded" in result.stderr
+
+
+def test_unsupported_stack_says_so_when_loaded(shell):
+    old = next(s["name"] for s in SNAPSHOT.data["stacks"] if s["status"] == "unsupported")
+    assert "is unsupported on LUMI" in shell(f"module load {old}").stderr
+
+
+def test_each_module_sets_what_the_snapshot_records(shell):
+    entry = SNAPSHOT.find_module(FACTS["lumi_module"], FACTS["cotainr"]["module_version"])
+    [path] = entry["prepend_path"]["PATH"]
+    out = shell(f"module load {FACTS['lumi_module']} {entry['name']}; command -v cotainr").stdout.strip()
+    assert out == f"{path}/cotainr"
 
 
 def test_default_stack_is_the_examples_one_and_sticky(shell):
@@ -184,8 +202,16 @@ def test_cache_key_follows_the_facts(tmp_path):
     key = build.cache_key(facts_copy)
     assert build.cache_key(facts_copy) == key
     text = facts_copy.read_text(encoding="utf-8")
-    facts_copy.write_text(text.replace('"24.03": "3.11.7"', '"24.03": "3.11.9"'), encoding="utf-8")
+    facts_copy.write_text(text.replace("few_packages: 5", "few_packages: 6"), encoding="utf-8")
     assert build.cache_key(facts_copy) != key
+
+
+def test_cache_key_follows_the_snapshot(tmp_path):
+    snapshot_copy = tmp_path / "lumi_system.yaml"
+    shutil.copy(SNAPSHOT_FILE, snapshot_copy)
+    key = build.cache_key(snapshot_path=snapshot_copy)
+    snapshot_copy.write_text(snapshot_copy.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    assert build.cache_key(snapshot_path=snapshot_copy) != key
 
 
 def test_bad_facts_give_a_readable_error(tmp_path):
@@ -203,7 +229,7 @@ def test_layer_refuses_facts_it_cannot_place(tmp_path):
     node_dir = tmp_path / "node"
     node_dir.mkdir()
     (node_dir / "base").symlink_to(fake_base)
-    facts = load_facts()
-    facts["pytorch"]["image_dir"] = "/data/images"
+    snapshot = load_snapshot()
+    snapshot.data["image_dirs"][0]["path"] = "/data/images"
     with pytest.raises(layer.LayerError, match="/data/images/.* is outside /appl"):
-        layer.write_layer(node_dir, facts)
+        layer.write_layer(node_dir, snapshot, load_facts())
