@@ -23,7 +23,8 @@ from . import node
 HERE = Path(__file__).resolve().parent
 # Files whose content decides stage one; any change rebuilds it.
 RECIPE_FILES = ["base.py", "node.py", "customize.sh", "singularity-shim.sh", "base-packages.txt",
-                "cray-python-requirements.txt", "sif-customize.sh", "sif-packages.txt"]
+                "cray-python-requirements.txt", "sif-customize.sh", "sif-packages.txt",
+                "slurm-start.sh"]
 SUITE = "sid"
 APT_OPTION = 'Acquire::Check-Valid-Until "false"'
 SIF_NAME = "lumi-node-python.sif"
@@ -125,7 +126,7 @@ def build_rootfs(rootfs, facts, log):
     systems = rootfs.parent / "systems.json"
     systems.write_text(json.dumps(cotainr_systems(facts["cotainr_systems"]), indent=2) + "\n",
                        encoding="utf-8")
-    recipe = [HERE / "customize.sh", HERE / "singularity-shim.sh",
+    recipe = [HERE / "customize.sh", HERE / "singularity-shim.sh", HERE / "slurm-start.sh",
               HERE / "cray-python-requirements.txt", systems]
     if HOST_CA.is_file():
         recipe.append(HOST_CA)

@@ -9,6 +9,7 @@
 set -eu
 RECIPE=/tmp/lumi-node
 : "${COTAINR_VERSION:?}"
+EASYBUILD_VERSION=5.4.1
 
 # A host that intercepts TLS (a proxy with its own CA) needs its CA bundle for pip;
 # it is used for this build only and not left in the image.
@@ -29,6 +30,17 @@ echo uan01 >/etc/hostname
 
 # SINGULARITY_* variables without Apptainer's INFO lines (see the script).
 install -m 755 "$RECIPE/singularity-shim.sh" /usr/local/bin/singularity
+
+# Slurm (image/slurm-start.sh starts it for a page that asks): its configuration
+# lives in the page's /tmp, made from the layer's files at start; the GPU nodes'
+# GRES files are empty files, not devices (see image/slurm_config.py).
+install -m 755 "$RECIPE/slurm-start.sh" /usr/local/bin/lumi-node-slurm-start
+rm -rf /etc/slurm
+ln -s /tmp/.lumi-node-slurm/etc /etc/slurm
+mkdir -p /usr/share/lumi-node/no-gpu
+for n in 128 129 130 131 132 133 134 135; do : >"/usr/share/lumi-node/no-gpu/renderD$n"; done
+# The node's own name resolves without the network (slurmd looks it up).
+printf '127.0.1.1\tuan01\n' >>/etc/hosts
 
 # Lmod starts from LUMI's stack list and the Cray PE's core modules.
 printf '%s\n' /appl/lumi/modules/SoftwareStack /opt/cray/pe/lmod/modulefiles/core >/etc/lmod/modulespath
@@ -65,6 +77,13 @@ ln -s ../venv/bin/cotainr /opt/lumi-node/cotainr/bin/cotainr
 # which LUMI's module installs next to it (base.py writes it from the facts).
 cp "$RECIPE/systems.json" "$(/opt/lumi-node/cotainr/venv/bin/python3 -c \
     'import sysconfig; print(sysconfig.get_paths()["purelib"])')/systems.json"
+
+# EasyBuild from PyPI in its own venv; the EasyBuild-user module puts `eb` on PATH.
+python3 -m venv /opt/lumi-node/easybuild/venv
+/opt/lumi-node/easybuild/venv/bin/pip install --quiet "easybuild-framework==$EASYBUILD_VERSION" \
+    "easybuild-easyblocks==$EASYBUILD_VERSION"
+mkdir -p /opt/lumi-node/easybuild/bin
+ln -s ../venv/bin/eb /opt/lumi-node/easybuild/bin/eb
 
 # Debian's python3 stays bare: the point of the guide is that NumPy needs a module.
 if python3 -c 'import numpy' 2>/dev/null; then

@@ -18,6 +18,7 @@ import shutil
 
 from .base import SIF_NAME
 from .modulefiles import module_tree
+from .slurm_config import SLURM_DIR, SlurmConfigError, config_files
 
 # Container directory -> layer subdirectory; every generated path must fall under one.
 LAYER_DIRS = {"/appl": "appl", "/opt/cray": "opt-cray"}
@@ -115,6 +116,12 @@ def write_layer(node_dir, snapshot, facts):
         write_file(layer, path, text)
     python_binds = write_commands(layer, snapshot, base_dir / "rootfs")
     write_images(layer, snapshot, base_dir / "sif" / SIF_NAME)
+    try:
+        slurm = config_files(snapshot.slurm_partitions(), [facts["example_project"]])
+    except SlurmConfigError as err:
+        raise LayerError(str(err)) from None
+    for name, text in slurm.items():
+        write_file(layer, f"{SLURM_DIR}/{name}", text)
     mounts = [[f"layer/{sub}", prefix] for prefix, sub in LAYER_DIRS.items()]
     for point in python_binds:
         host_path(layer, point).mkdir(parents=True, exist_ok=True)

@@ -78,6 +78,8 @@ def shell_argv(home, work, network=False):
         mounts += ["--ro-bind", image / source, target]
     mounts += ["--tmpfs", "/users", "--bind", Path(home).resolve(), HOME,
                "--bind", Path(work).resolve(), WORK]
+    # A writable /run, as on a real node: slurmctld and slurmd keep sockets there.
+    mounts += ["--tmpfs", "/run"]
     areas = areas_for(Path(home).resolve())
     project = facts["example_project"]
     for area in AREAS:

@@ -17,6 +17,8 @@ Conventions they implement (the README repeats them):
 - `<!-- snippets: network -->` on a line of its own anywhere in a page (text may follow
   `network`, e.g. a reason): that page's shell gets network access (PyPI); every other
   page's shell runs without network.
+- `<!-- snippets: slurm -->` on a line of its own: the page's node starts its miniature
+  Slurm cluster (slurmctld and slurmd, image/slurm-start.sh) before the first block.
 """
 
 import ast
@@ -35,6 +37,7 @@ TITLE = re.compile(r'''\btitle=(?:"([^"]*)"|'([^']*)')''')
 # A relative path whose last part has an extension: `env.yml`, `scripts/job.sh`.
 FILE_NAME = re.compile(r"^(?!/)[\w.+-]+(?:/[\w.+-]+)*\.[A-Za-z0-9]+$")
 NETWORK_MARKER = re.compile(r"^[ \t]*<!--\s*snippets:\s*network\b.*?-->", re.MULTILINE)
+SLURM_MARKER = re.compile(r"^[ \t]*<!--\s*snippets:\s*slurm\b.*?-->", re.MULTILINE)
 
 
 @dataclass
@@ -64,6 +67,11 @@ def classify(info, source):
 def page_needs_network(text):
     """True when the page asks for network access with `<!-- snippets: network -->`."""
     return bool(NETWORK_MARKER.search(text))
+
+
+def page_needs_slurm(text):
+    """True when the page asks for the node's Slurm cluster with `<!-- snippets: slurm -->`."""
+    return bool(SLURM_MARKER.search(text))
 
 
 class SnippetParser:

@@ -15,10 +15,12 @@ import re
 import sys
 from pathlib import Path
 
-from .parsers import page_needs_network
+from .parsers import page_needs_network, page_needs_slurm
 from .persistent_shell import PersistentShell, ShellDead
 
 START_TIMEOUT = 120.0
+SLURM_START = "lumi-node-slurm-start"  # image/slurm-start.sh
+SLURM_START_TIMEOUT = 60.0
 # Variables of the test runner's own Python that would leak into the reader's shell.
 RUNNER_VARIABLES = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTEST_ADDOPTS",
                     "PYTEST_CURRENT_TEST", "PYTEST_VERSION", "PYTEST_XDIST_WORKER")
@@ -83,7 +85,17 @@ class SnippetRuntime:
         except OSError as err:
             raise ShellUnavailable(f"cannot run {argv[0]}: {err}") from None
         self.shells.append(shell)
+        if not self.on_host and page_needs_slurm(document.source):
+            self._start_slurm(shell)
         return shell
+
+    def _start_slurm(self, shell):
+        """Start the node's Slurm daemons inside the page's sandbox (they end with it)."""
+        result = shell.run(SLURM_START, timeout=SLURM_START_TIMEOUT)
+        if result.status != 0:
+            shell.close()
+            raise ShellUnavailable(f"Slurm did not start in the page's node ({SLURM_START}, "
+                                   f"exit status {result.status}):\n{result.output.strip()}")
 
     def _lumi_node(self):
         """tests/lumi_node.py, checked and with its image built, once per session."""
