@@ -37,7 +37,7 @@ CACHE = Path(os.environ.get("LUMI_NODE_CACHE", ROOT / ".cache" / "lumi-node"))
 LAST_COLD_BUILD = CACHE / "last-cold-build.json"
 HERE = Path(__file__).resolve().parent
 LAYER_FILES = [HERE / "build.py", HERE / "layer.py", HERE / "modulefiles.py",
-               HERE / "slurm_config.py",
+               HERE / "slurm_config.py", HERE / "easyconfigs.py", HERE / "easybuild_config.py",
                ROOT / "macros" / "facts.py", ROOT / "macros" / "system_snapshot.py"]
 LOCK_TIMEOUT = 1800  # seconds to wait for another process's build
 

@@ -19,6 +19,8 @@ import shutil
 from .base import SIF_NAME
 from .modulefiles import module_tree
 from .slurm_config import SLURM_DIR, SlurmConfigError, config_files
+from .easybuild_config import EASYCONFIG_DIR
+from .easyconfigs import EasyconfigError, container_easyconfig, source_image
 
 # Container directory -> layer subdirectory; every generated path must fall under one.
 LAYER_DIRS = {"/appl": "appl", "/opt/cray": "opt-cray"}
@@ -103,6 +105,20 @@ def write_images(layer, snapshot, sif):
         link_or_copy(sif, host_path(layer, path))
 
 
+def write_easyconfigs(layer, snapshot):
+    """Our own recipe for every container module users install, where `eb <name>.eb` finds it."""
+    for stack in snapshot.stack_names():
+        for entry in snapshot.modules(stack, installed="user"):
+            image = source_image(entry, snapshot.image_paths())
+            if entry.get("partition") != "container" or image is None:
+                continue  # no image the node has: its eb stays marked on the page
+            try:
+                text = container_easyconfig(entry, image)
+            except EasyconfigError as err:
+                raise LayerError(str(err)) from None
+            write_file(layer, f"{EASYCONFIG_DIR}/{entry['easyconfig']}", text)
+
+
 def write_layer(node_dir, snapshot, facts):
     """Write node_dir/layer (node_dir/base is stage one); return the bind mounts.
 
@@ -122,6 +138,7 @@ def write_layer(node_dir, snapshot, facts):
         raise LayerError(str(err)) from None
     for name, text in slurm.items():
         write_file(layer, f"{SLURM_DIR}/{name}", text)
+    write_easyconfigs(layer, snapshot)
     mounts = [[f"layer/{sub}", prefix] for prefix, sub in LAYER_DIRS.items()]
     for point in python_binds:
         host_path(layer, point).mkdir(parents=True, exist_ok=True)
