@@ -42,6 +42,10 @@ for n in 128 129 130 131 132 133 134 135; do : >"/usr/share/lumi-node/no-gpu/ren
 # The node's own name resolves without the network (slurmd looks it up).
 printf '127.0.1.1\tuan01\n' >>/etc/hosts
 
+# PRoot is not on a LUMI node's PATH: only the systools module brings it (layer.py links it).
+mkdir -p /opt/lumi-node/systools
+mv /usr/bin/proot /opt/lumi-node/systools/proot
+
 # Lmod starts from LUMI's stack list and the Cray PE's core modules.
 printf '%s\n' /appl/lumi/modules/SoftwareStack /opt/cray/pe/lmod/modulefiles/core >/etc/lmod/modulespath
 # Find-first lets each LUMI/<v> pick its own cray-python (see image/modulefiles.py).

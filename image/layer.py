@@ -28,7 +28,7 @@ PYTHON_PREFIX = "/opt/lumi-node/python"
 # The program in the stage-one root file system behind each command a module brings.
 COMMANDS = {
     "cotainr": "/opt/lumi-node/cotainr/bin/cotainr",
-    "proot": "/usr/bin/proot",
+    "proot": "/opt/lumi-node/systools/proot",
 }
 # Modules whose PATH directory is the bin/ of a whole Python prefix (bound in, not linked).
 PYTHON_MODULES = {"cray-python"}

@@ -9,7 +9,7 @@
 set -eu
 SOURCE=/appl/lumi/node/slurm
 STATE=/tmp/.lumi-node-slurm
-WAIT=10  # seconds for the nodes to register
+WAIT=30  # seconds for the nodes to register (a busy 2-core machine needs more than 1 s)
 
 die() { echo "lumi-node-slurm-start: $*" >&2; exit 1; }
 [ -f "$SOURCE/slurm.conf.in" ] || die "no Slurm configuration in $SOURCE (layer not built?)"

@@ -8,7 +8,7 @@ teardown for that page calls `close_page_shell`.
 import re
 import uuid
 
-from . import block_options, console_check, reports
+from . import block_options, console_check, off_lumi_lines, reports
 from .file_checks import check_file
 from .persistent_shell import BlockTimeout, ShellDead
 from .runtime import ShellUnavailable
@@ -112,6 +112,12 @@ def write_file(example, shell, where):
     name = snippet.title
     end = f"__SNIPPET_FILE_{uuid.uuid4().hex}"
     text = snippet.source if snippet.source.endswith("\n") else snippet.source + "\n"
+    if example.namespace.get("OFF_LUMI"):
+        try:
+            text = off_lumi_lines.apply(text, off_lumi_lines.marks_before(example.document.text,
+                                                                          example.region.start))
+        except off_lumi_lines.OffLumiError as err:
+            return f"{where}: {err}"
     folder = f"mkdir -p -- '{name.rsplit('/', 1)[0]}' && " if "/" in name else ""
     result = shell.run(f"{folder}cat > '{name}' <<'{end}'\n{text}{end}\n", timeout=_timeout(example))
     if result.status != 0:
