@@ -43,8 +43,13 @@ for n in 128 129 130 131 132 133 134 135; do : >"/usr/share/lumi-node/no-gpu/ren
 printf '127.0.1.1\tuan01\n' >>/etc/hosts
 
 # PRoot is not on a LUMI node's PATH: only the systools module brings it (layer.py links it).
-mkdir -p /opt/lumi-node/systools
-mv /usr/bin/proot /opt/lumi-node/systools/proot
+# Its seccomp acceleration leaves `proot -0` reporting the real uid on this kernel, so
+# the command the module brings runs it without (PROOT_NO_SECCOMP, proot's own switch).
+mkdir -p /opt/lumi-node/systools/libexec
+mv /usr/bin/proot /opt/lumi-node/systools/libexec/proot
+printf '#!/bin/sh\nPROOT_NO_SECCOMP=1 exec /opt/lumi-node/systools/libexec/proot "$@"\n' \
+    >/opt/lumi-node/systools/proot
+chmod 755 /opt/lumi-node/systools/proot
 
 # Lmod starts from LUMI's stack list and the Cray PE's core modules.
 printf '%s\n' /appl/lumi/modules/SoftwareStack /opt/cray/pe/lmod/modulefiles/core >/etc/lmod/modulespath
