@@ -205,5 +205,5 @@ class SnapshotLookup:
         sets = set(entry.get("setenv", {})) | set(entry.get("prepend_path", {}))
         for name in names:
             if name not in sets:
-                self.fail(location, f"{entry['name']} does not set {name} (the snapshot has it set "
+                self.fail(location, f"{entry['name']} does not set {name} (in the snapshot it sets "
                                     f"{', '.join(sorted(sets)) or 'nothing'})")
