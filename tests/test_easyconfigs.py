@@ -44,15 +44,8 @@ def test_an_easyconfig_name_that_eb_would_not_find_is_refused():
     assert str(info.value).startswith(f"{PYTORCH['name']}: easyconfig 'PyTorch.eb' should be ")
 
 
-def test_eb_installs_the_module_under_ebu_user_prefix_and_module_load_finds_it(tmp_path):
-    try:
-        lumi_node.check_can_start()
-        lumi_node.ensure_image()
-    except lumi_node.LumiNodeError as err:
-        pytest.fail(f"test container unavailable: {err}")
-    home, work = tmp_path / "home", tmp_path / "work"
-    home.mkdir()
-    work.mkdir()
+def test_eb_installs_the_module_under_ebu_user_prefix_and_module_load_finds_it(node_dirs):
+    home, work = node_dirs
     prefix = f"/project/{FACTS['example_project']}/EasyBuild"
     script = f"""set -e
 export EBU_USER_PREFIX={prefix}

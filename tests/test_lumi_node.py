@@ -16,22 +16,11 @@ PROJECT = FACTS["example_project"]
 SHELL_TIMEOUT = 300
 
 
-@pytest.fixture(scope="module")
-def image():
-    """The container image, built once per module (minutes when the cache is cold)."""
-    try:
-        lumi_node.check_can_start()
-        return lumi_node.ensure_image()
-    except lumi_node.LumiNodeError as err:
-        pytest.fail(f"test container unavailable: {err}")
-
 
 @pytest.fixture
-def shell(image, tmp_path):
+def shell(node_dirs):
     """Run a bash script (errexit) in a fresh container shell; returns the finished process."""
-    home, work = tmp_path / "home", tmp_path / "work"
-    home.mkdir()
-    work.mkdir()
+    home, work = node_dirs
 
     def run(script, network=False, check=True):
         result = subprocess.run(lumi_node.shell_argv(home, work, network=network),

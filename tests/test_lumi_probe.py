@@ -31,12 +31,7 @@ KNOWN_DIFFERENCES = {
 
 
 @pytest.fixture(scope="module")
-def probed(tmp_path_factory):
-    try:
-        lumi_node.check_can_start()
-        lumi_node.ensure_image()
-    except lumi_node.LumiNodeError as err:
-        pytest.fail(f"test container unavailable: {err}")
+def probed(image, tmp_path_factory):
     base = tmp_path_factory.mktemp("probe")
     home, work = base / "home", base / "work"
     home.mkdir()

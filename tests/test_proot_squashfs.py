@@ -13,15 +13,8 @@ STACK = load_snapshot().default_stack()["name"]
 
 
 @pytest.fixture
-def node(tmp_path):
-    try:
-        lumi_node.check_can_start()
-        lumi_node.ensure_image()
-    except lumi_node.LumiNodeError as err:
-        pytest.fail(f"test container unavailable: {err}")
-    home, work = tmp_path / "home", tmp_path / "work"
-    home.mkdir()
-    work.mkdir()
+def node(node_dirs):
+    home, work = node_dirs
 
     def run(script):
         result = subprocess.run(lumi_node.shell_argv(home, work), input="set -e\n" + script,

@@ -28,22 +28,11 @@ WRITABLE_AREAS = {node.HOME, node.WORK, "/tmp", f"/scratch/{PROJECT}", f"/projec
                   f"/flash/{PROJECT}"}
 
 
-@pytest.fixture(scope="module")
-def image():
-    """The container image, built once per module (minutes when the cache is cold)."""
-    try:
-        lumi_node.check_can_start()
-        return lumi_node.ensure_image()
-    except lumi_node.LumiNodeError as err:
-        pytest.fail(f"test container unavailable: {err}")
-
 
 @pytest.fixture
-def page(image, tmp_path):
+def page(node_dirs):
     """A page's shell, started as the snippet runner starts it; closed as it closes it."""
-    home, work = tmp_path / "home", tmp_path / "work"
-    home.mkdir()
-    work.mkdir()
+    home, work = node_dirs
     shell = PersistentShell(lumi_node.shell_argv(home, work), cwd=str(work))
     shell.home, shell.work, shell.areas = home, work, lumi_node.areas_for(home.resolve())
     yield shell

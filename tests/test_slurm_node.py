@@ -15,21 +15,11 @@ CPU_PARTITION = "small" if "small" in PARTITIONS else next(iter(PARTITIONS))
 TIMEOUT = 180
 
 
-@pytest.fixture(scope="module")
-def image():
-    try:
-        lumi_node.check_can_start()
-        return lumi_node.ensure_image()
-    except lumi_node.LumiNodeError as err:
-        pytest.fail(f"test container unavailable: {err}")
-
 
 @pytest.fixture
-def slurm(image, tmp_path):
+def slurm(node_dirs):
     """Run a script in a fresh node whose Slurm was started first; returns the process."""
-    home, work = tmp_path / "home", tmp_path / "work"
-    home.mkdir()
-    work.mkdir()
+    home, work = node_dirs
 
     def run(script, network=False):
         return subprocess.run(lumi_node.shell_argv(home, work, network=network),
