@@ -59,6 +59,7 @@ def bare_config(tmp: Path) -> Path:
     config["plugins"] = [p for p in config.get("plugins", [])
                          if not (p == "macros" or (isinstance(p, dict) and "macros" in p))]
     config.pop("hooks", None)
+    config.pop("watch", None)  # `mkdocs serve` only; its relative paths would not exist here
     for key in ("extra_css", "extra_javascript"):
         kept = [a for a in config.get(key, []) if "decision-tree" not in str(a)]
         config[key] = kept
