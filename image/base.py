@@ -38,25 +38,19 @@ class BuildError(Exception):
     """A build step failed; the message says which and shows the end of its log."""
 
 
-# Base images of cotainr's predefined systems, as LUMI's cotainr module sets them in
-# its systems.json; `cotainr build --system=...` cannot fetch them here anyway.
-COTAINR_BASE_IMAGES = {"lumi-g": "docker://rocm/dev-ubuntu-24.04:6.2.2-complete",
-                       "lumi-c": "docker://ubuntu:24.04"}
-DEFAULT_BASE_IMAGE = "docker://ubuntu:24.04"
 
 
 def base_facts(facts):
     """The few facts stage one bakes in (so only they, not all of lumi.yaml, rebuild it)."""
     # LUMI's module version adds the cray-python it runs on; PyPI knows the release only.
     return {"cotainr_version": facts["cotainr"]["version"].split("-", 1)[0],
-            "cotainr_systems": facts["cotainr"]["systems"],
+            "cotainr_systems": facts["cotainr"]["base_images"],
             "venv_in_image": facts["pytorch"]["venv_in_image"]}
 
 
-def cotainr_systems(names):
-    """systems.json for cotainr: the systems `cotainr info` lists and --system accepts."""
-    return {name: {"base-image": COTAINR_BASE_IMAGES.get(name, DEFAULT_BASE_IMAGE)}
-            for name in names}
+def cotainr_systems(base_images):
+    """systems.json for cotainr, as LUMI's module installs it: each system and its base image."""
+    return {name: {"base-image": image} for name, image in base_images.items() if image}
 
 
 def read_list(path):

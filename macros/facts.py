@@ -37,8 +37,6 @@ def load_facts(path=FACTS_FILE, schema=FACTS_SCHEMA, snapshot_path=SNAPSHOT_FILE
     facts["lumi_module"] = stack
     stacks = facts["stacks"]
     checker.partitions(stacks["partitions"])
-    stacks["lumi_versions"] = [name.split("/", 1)[1] for name in snapshot.stack_names()
-                               if name.startswith("LUMI/")]
     stacks["table"] = stack_table(snapshot, facts["cray_python"]["module"])
     # A stack that is only a container (ccpe): the version in a ccpe module's name that
     # names no LUMI stack in the snapshot.
@@ -55,21 +53,19 @@ def load_facts(path=FACTS_FILE, schema=FACTS_SCHEMA, snapshot_path=SNAPSHOT_FILE
 
     cray_python = facts["cray_python"]
     entry = checker.module(["cray_python", "module"], cray_python["module"], cray_python.get("version"))
-    cray_python["module_version"] = entry["name"]
-    cray_python["version"] = entry["name"].split("/", 1)[1]
+    cray_python.update(name_and_version(entry))
     cray_python["by_stack"] = {row["version"]: row["python"] for row in stacks["table"]
                                if row["python"] and row["version"]}
 
     cotainr = facts["cotainr"]
     entry = checker.module(["cotainr", "module"], cotainr["module"], cotainr.get("version"))
-    cotainr["module_version"] = entry["name"]
-    cotainr["version"] = entry["name"].split("/", 1)[1]
-    cotainr["systems"] = entry.get("systems", [])
+    cotainr.update(name_and_version(entry))
+    cotainr["base_images"] = entry.get("systems", {})
+    cotainr["systems"] = list(cotainr["base_images"])
 
     wrapper = facts["container_wrapper"]
     entry = checker.module(["container_wrapper", "module"], wrapper["module"], wrapper.get("version"))
-    wrapper["module_version"] = entry["name"]
-    wrapper["version"] = entry["name"].split("/", 1)[1]
+    wrapper.update(name_and_version(entry))
     wrapper["commands"] = entry.get("commands", [])
     crayenv = snapshot.module_versions("CrayEnv", wrapper["module"])
     wrapper["crayenv_version"] = crayenv[0].split("/", 1)[1] if crayenv else None
@@ -87,7 +83,7 @@ def load_facts(path=FACTS_FILE, schema=FACTS_SCHEMA, snapshot_path=SNAPSHOT_FILE
     singularity["proot_module_version"] = entry["name"]
 
     pytorch = facts["pytorch"]
-    checker.image(["pytorch", "image"], pytorch["image_dir"], pytorch["image"])
+    pytorch["image_dir"] = checker.image_dir(["pytorch", "image"], pytorch["image"])
     entry = checker.module(["pytorch", "module"], pytorch["module"], pytorch.get("version"))
     pytorch["module_name"] = pytorch["module"]
     pytorch["module"] = entry["name"]
@@ -101,7 +97,7 @@ def load_facts(path=FACTS_FILE, schema=FACTS_SCHEMA, snapshot_path=SNAPSHOT_FILE
     pytorch["venv_mount"] = "/" + pytorch["venv"].strip("/").split("/", 1)[0]
 
     laif = facts["laif"]
-    checker.image(["laif", "image"], laif["image_dir"], laif["image"])
+    laif["image_dir"] = checker.image_dir(["laif", "image"], laif["image"])
     local = checker.local_stack(["laif", "module"], laif["module"])
     if laif["bindings_module"] not in local.get("modules", []):
         checker.fail(["laif", "bindings_module"], f"{local['name']} has no module {laif['bindings_module']} "
@@ -113,14 +109,17 @@ def load_facts(path=FACTS_FILE, schema=FACTS_SCHEMA, snapshot_path=SNAPSHOT_FILE
     for key in ("csc", "quantum"):
         collection = facts[key]
         local = checker.local_stack([key, "module"], collection["module"])
-        if local["modulepath"] != collection["modulepath"]:
-            checker.fail([key, "modulepath"], f"{local['name']} adds {local['modulepath']} on LUMI, "
-                                              f"not {collection['modulepath']}")
+        collection["modulepath"] = local["modulepath"]
         collection["module_version"] = local["name"]
 
     facts["scratch"] = f"/scratch/{project}"
     facts["projappl"] = f"/project/{project}"
     return facts
+
+
+def name_and_version(entry):
+    """A snapshot module's full name (module_version) and its version, as the pages print them."""
+    return {"module_version": entry["name"], "version": entry["name"].split("/", 1)[1]}
 
 
 def stack_table(snapshot, python_module):
@@ -194,12 +193,14 @@ class SnapshotLookup:
         known = ", ".join(e["name"] for e in self.snapshot.data["local_stacks"])
         self.fail(location, f"{name} is not a module collection on LUMI (the snapshot has {known})")
 
-    def image(self, location, directory, image):
-        paths = self.snapshot.image_paths()
-        if f"{directory}/{image}" not in paths:
-            in_dir = [p.rsplit("/", 1)[1] for p in paths if p.rsplit("/", 1)[0] == directory]
-            self.fail(location, f"{directory}/{image} is not on LUMI (the snapshot has "
-                                            f"{', '.join(in_dir) if in_dir else 'no such directory'})")
+    def image_dir(self, location, image):
+        """The snapshot's image directory holding `image` (a file name)."""
+        dirs = [d["path"] for d in self.snapshot.data["image_dirs"] if image in d["images"]]
+        if len(dirs) != 1:
+            known = ", ".join(p.rsplit("/", 1)[1] for p in self.snapshot.image_paths())
+            self.fail(location, f"{image} is not on LUMI (the snapshot has {known})" if not dirs else
+                      f"{image} is in more than one image directory: {', '.join(dirs)}")
+        return dirs[0]
 
     def variables(self, location, entry, names):
         sets = set(entry.get("setenv", {})) | set(entry.get("prepend_path", {}))

@@ -153,7 +153,11 @@ def present(command, setup):
 
 
 def cotainr_systems(setup):
-    """System names `cotainr info` lists under "Available system configurations:"."""
+    """{system: base image} of the systems `cotainr info` lists (base image None if unreadable).
+
+    `cotainr info` prints the names only; the base images are read with cotainr's own
+    Python (the interpreter on its #! line) through cotainr.util.get_systems().
+    """
     out, err = shell("{} cotainr info 2>&1".format(setup))
     names, listing = [], False
     for line in (out + err).splitlines():
@@ -165,7 +169,17 @@ def cotainr_systems(setup):
             names.append(match.group(1))
         elif listing and line.strip():
             break
-    return names
+    images = {}
+    shebang, _ = shell('{} head -n 1 "$(command -v cotainr)"'.format(setup))
+    if shebang.startswith("#!"):
+        code = ("import json; from cotainr.util import get_systems; "
+                "print(json.dumps({k: v.get('base-image') for k, v in get_systems().items()}))")
+        out, _ = shell("{} {} -c \"{}\"".format(setup, shebang[2:].strip(), code))
+        try:
+            images = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
+        except ValueError:
+            images = {}
+    return dict((name, images.get(name)) for name in names)
 
 
 def probe_local_stacks(plan):
