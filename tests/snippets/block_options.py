@@ -19,10 +19,9 @@ from typing import Optional
 
 from sybil import Region
 
-from .parsers import page_needs_network
+from .parsers import COMMENT_LINE, comments_before, fail_with_parsed, page_needs_network
 
 COMMENT = re.compile(r"<!--\s*run:(?P<body>.*?)-->", re.DOTALL)
-OTHER_COMMENT = re.compile(r"^[ \t]*<!--.*-->[ \t]*$")
 FENCE = re.compile(r"^[ \t]*(?:`{3,}|~{3,})")
 MAX_RETRIES = 5
 
@@ -66,12 +65,7 @@ def parse(body, network):
 
 def _comment_before(text, position):
     """The `run:` comment in the comments and blank lines right before `position`, if any."""
-    lines = text[:position].split("\n")[:-1]  # the fence's own line starts at `position`
-    for line in reversed(lines):
-        if not line.strip():
-            continue
-        if not OTHER_COMMENT.match(line):
-            return None
+    for line in comments_before(text, position):
         found = COMMENT.search(line)
         if found:
             return found
@@ -118,12 +112,12 @@ class OptionsChecker:
                 line = document.source_line(found.start()) if hasattr(document, "source_line") else "?"
                 path = getattr(document, "display_path", document.path)
                 yield Region(found.start(), found.end(), parsed=f"{path}:{line}: {problem}",
-                             evaluator=lambda example: example.parsed)
+                             evaluator=fail_with_parsed)
 
     @staticmethod
     def _block_follows(text, position):
         for line in text[position:].split("\n")[1:]:
-            if not line.strip() or OTHER_COMMENT.match(line):
+            if not line.strip() or COMMENT_LINE.match(line):
                 continue
             return bool(FENCE.match(line))
         return False

@@ -20,11 +20,13 @@ FENCE_LINE = re.compile(r"^(?P<indent>[ \t]*(?:>[ \t]*)*)(?P<fence>`{3,}|~{3,})(
 
 @dataclass
 class Fence:
-    """A fenced block found by the scan: where it opens (offset and 0-based line) and its info."""
+    """A fenced block found by the scan: where it opens (offset and 0-based line), its info,
+    and the 0-based line of its closing fence (the text's last line when it never closes)."""
 
     offset: int
     line: int
     info: str
+    end: int = -1
 
     @property
     def language(self):
@@ -34,7 +36,8 @@ class Fence:
 def scan_fences(text):
     """Every fenced block of a Markdown text, outermost only, in order."""
     fences, opened, offset = [], None, 0
-    for number, line in enumerate(text.split("\n")):
+    lines = text.split("\n")
+    for number, line in enumerate(lines):
         found = FENCE_LINE.match(line)
         if opened is None:
             # A backtick fence's info string may not contain backticks (that is inline code).
@@ -42,10 +45,12 @@ def scan_fences(text):
                 opened = (found["fence"], Fence(offset, number, found["info"].strip()))
         elif (found and found["fence"][0] == opened[0][0] and len(found["fence"]) >= len(opened[0])
               and not found["info"].strip()):
+            opened[1].end = number
             fences.append(opened[1])
             opened = None
         offset += len(line) + 1
     if opened is not None:
+        opened[1].end = len(lines) - 1
         fences.append(opened[1])
     return fences
 

@@ -12,9 +12,10 @@ contain, or a comment that does not parse, fails the block with page:line.
 
 import re
 
+from .parsers import comments_before
+
 COMMENT = re.compile(r"<!--\s*off-lumi:(?P<body>.*?)-->", re.DOTALL)
 BODY = re.compile(r'^\s*"(?P<command>[^"]+)"\s+reason="(?P<reason>[^"]+)"\s*$')
-OTHER_COMMENT = re.compile(r"^[ \t]*<!--.*-->[ \t]*$")
 
 
 class OffLumiError(Exception):
@@ -24,11 +25,7 @@ class OffLumiError(Exception):
 def marks_before(text, position):
     """[(command, reason)] of the `off-lumi:` comments right before the fence at `position`."""
     marks = []
-    for line in reversed(text[:position].split("\n")[:-1]):
-        if not line.strip():
-            continue
-        if not OTHER_COMMENT.match(line):
-            break
+    for line in comments_before(text, position):
         found = COMMENT.search(line)
         if found:
             body = BODY.match(found["body"])

@@ -132,7 +132,7 @@ class ReasonedSkipParser(SkipParser):
                            "block to the end of the page")
             if problem:
                 yield Region(region.start, region.end, parsed=f"{path}:{line}: {problem}",
-                             evaluator=_fail_with_parsed)
+                             evaluator=fail_with_parsed)
             else:
                 region.evaluator = self.skipper
                 yield region
@@ -158,5 +158,23 @@ def reason_problem(action, condition):
     return None
 
 
-def _fail_with_parsed(example):
+# A line that is one HTML comment: the marks before a fence (skip:, run:, off-lumi:).
+COMMENT_LINE = re.compile(r"^[ \t]*<!--.*-->[ \t]*$")
+
+
+def comments_before(text, position):
+    """The comment lines right before the fence that starts at `position`, nearest first.
+
+    Blank lines may stand between them; any other line ends the run of marks.
+    """
+    for line in reversed(text[:position].split("\n")[:-1]):  # the fence's own line starts at `position`
+        if not line.strip():
+            continue
+        if not COMMENT_LINE.match(line):
+            return
+        yield line
+
+
+def fail_with_parsed(example):
+    """Evaluator of a region that only reports a problem found while parsing (its `parsed` text)."""
     return example.parsed

@@ -14,6 +14,8 @@ import markdown
 from markdown.blockprocessors import CodeBlockProcessor
 from sybil import Region
 
+from .parsers import fail_with_parsed
+
 PRE_TAG = re.compile(r"<pre[\s>]", re.IGNORECASE)
 INLINE_CODE = re.compile(r"(`+).*?\1")
 ADVICE = "write it as a fenced block (```bash, ```console, ```python or a titled file) so the snippet run checks it"
@@ -47,21 +49,9 @@ def indented_code_first_lines(text, mkdocs_config):
 
 def _fenced_lines(text):
     """0-based numbers of the lines that belong to fences (opening and closing lines included)."""
-    from .coverage import FENCE_LINE  # coverage imports the collector, which imports this module
+    from .coverage import scan_fences  # coverage imports the collector, which imports this module
 
-    inside, opened = set(), None
-    for number, line in enumerate(text.split("\n")):
-        found = FENCE_LINE.match(line)
-        if opened is None:
-            if found and not (found["fence"][0] == "`" and "`" in found["info"]):
-                opened = found["fence"]
-                inside.add(number)
-        else:
-            inside.add(number)
-            if (found and found["fence"][0] == opened[0] and len(found["fence"]) >= len(opened)
-                    and not found["info"].strip()):
-                opened = None
-    return inside
+    return {number for fence in scan_fences(text) for number in range(fence.line, fence.end + 1)}
 
 
 class UnfencedCodeParser:
@@ -98,8 +88,4 @@ class UnfencedCodeParser:
         for number in sorted(problems):
             start, end = offsets[number], offsets[number] + len(lines[number])
             where = document.source_line(start) if hasattr(document, "source_line") else number + 1
-            yield Region(start, end, parsed=f"{path}:{where}: {problems[number]}", evaluator=_fail_with_parsed)
-
-
-def _fail_with_parsed(example):
-    return example.parsed
+            yield Region(start, end, parsed=f"{path}:{where}: {problems[number]}", evaluator=fail_with_parsed)
