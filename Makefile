@@ -18,13 +18,13 @@ serve: $(VENV)/.installed
 build: $(VENV)/.installed
 	$(VENV)/bin/mkdocs build --strict
 
-# Test files (and pages) in parallel: --dist loadfile keeps one page's blocks in one worker,
-# in order, in the page's one shell. `make test PYTEST_WORKERS=0` runs serially.
+# Test files (and pages) in parallel; pytest.ini's --dist loadfile keeps one page's blocks in
+# one worker, in order, in the page's one shell. `make test PYTEST_WORKERS=0` runs serially.
 PYTEST_WORKERS ?= auto
 
 # Builds (or reuses) the snippet container first, so a cold build's time is printed on its own.
 test: container
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -n $(PYTEST_WORKERS)
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/run.py
