@@ -41,8 +41,9 @@ def load_claims(registry, claims_dir=CLAIMS_DIR, schema=CLAIMS_SCHEMA):
         if page in pages:
             raise document.error(["page"], f"{page} already has its claims in {pages[page]}")
         pages[page] = path
+        key_lines = _key_lines(document, "claims")
         for claim_id, entry in document.data["claims"].items():
-            line = document.line_of(["claims", claim_id])
+            line = key_lines[claim_id]
             if claim_id in claims:
                 raise DataFileError(path, line, f"claim {claim_id!r} is also in "
                                                 f"{claims[claim_id].file}:{claims[claim_id].line}")
@@ -61,6 +62,12 @@ def check_pages_exist(claims, docs_dir):
     for claim in claims.values():
         if not (Path(docs_dir) / claim.page).is_file():
             raise DataFileError(claim.file, 1, f"page {claim.page} does not exist in docs/")
+
+
+def _key_lines(document, mapping):
+    """{key: line} of the keys of a top-level mapping: errors point at the claim's id line."""
+    found = [value for key, value in document.root_node.value if key.value == mapping]
+    return {key.value: key.start_mark.line + 1 for key, _ in found[0].value}
 
 
 def _shown(path):
