@@ -26,7 +26,7 @@ class PageCitations:
             claim = claims.get(claim_id)
             if claim and claim.page == page and (claim.source_key, claim.path) not in self.files:
                 self.files.append((claim.source_key, claim.path))
-        self.anchors = {}  # claim id -> the anchors of its citations, in page order
+        self.anchors = {}  # claim id -> the anchors of its citations; ids in the order first cited
 
     def cite(self, *claim_ids):
         """The superscript link(s) for these claims."""
@@ -57,7 +57,7 @@ class PageCitations:
             backed = [c for c in self.claims.values()
                       if c.page == self.page and (c.source_key, c.path) == (key, path)]
             uses = "".join(f'<li><a href="#{self.anchors[c.id][0]}">{escape(c.says)}</a></li>'
-                           for c in sorted(backed, key=lambda c: self.anchors[c.id][0]))
+                           for c in sorted(backed, key=lambda c: list(self.anchors).index(c.id)))
             items.append(
                 f'<li id="source-{number}"><p><a href="{source.file_url(path)}"><code>{escape(path)}</code></a>'
                 f' in {escape(source.repository)}, commit <code>{source.commit[:7]}</code>'
