@@ -50,6 +50,10 @@ def say(text=""):
     sys.stdout.write(text.encode(encoding, "replace").decode(encoding) + "\n")
 
 
+def plural(count, word):
+    return "{} {}{}".format(grouped(count), word, "" if count == 1 else "s")
+
+
 def grouped(number):
     """2000000 -> '2 000 000', as the guide prints counts."""
     return "{:,}".format(number).replace(",", " ")
@@ -148,6 +152,7 @@ class Tree(object):
     def __init__(self, kind, path, area):
         self.kind, self.path, self.area = kind, path, area
         self.files = 1          # the directory (or file) itself is an inode too
+        self.non_dirs = 0       # files and links, without directories
         self.bytes = None
         self.packages = None
         self.complete = True
@@ -157,9 +162,9 @@ class Tree(object):
 class Walk(object):
     """One directory walk per root: directory listings only, against a deadline."""
 
-    def __init__(self, data, home, env, deadline, with_bytes):
+    def __init__(self, data, home, env, deadline, with_bytes, clock=time.time):
         self.data, self.home, self.env = data, home, env
-        self.deadline, self.with_bytes = deadline, with_bytes
+        self.deadline, self.with_bytes, self.clock = deadline, with_bytes, clock
         self.caches = cache_dirs(env, home)
         self.user_base = os.path.abspath(user_base(env, home))
         self.trees = []
@@ -172,7 +177,7 @@ class Walk(object):
         area = area_of(root, self.data, self.home)
         stack = [(root, None)]
         while stack:
-            if time.time() > self.deadline:
+            if self.clock() > self.deadline:
                 # What is still on the stack was not counted: its trees are lower bounds.
                 self.out_of_time = True
                 for _, owner in stack:
@@ -208,6 +213,7 @@ class Walk(object):
                     owner.bytes = (owner.bytes or 0) + self.size(entry)
             if owner is not None:
                 owner.files += len(with_entries)
+                owner.non_dirs += len(with_entries) - len(subdirs)
             stack.extend((sub, owner) for sub in reversed(subdirs))
         return True
 
@@ -325,7 +331,7 @@ def item(data, kind, subject, detail, tree=None):
 
 def measured(tree, data):
     """'45 312 files (45% of the project file quota of 100 000)', 'at least' when cut short."""
-    text = ("at least " if not tree.complete else "") + grouped(tree.files) + " files"
+    text = ("at least " if not tree.complete else "") + plural(tree.files, "file")
     if tree.bytes is not None:
         text += ", " + human_bytes(tree.bytes)
     area = area_entry(data, tree.area) if tree.area else None
@@ -347,19 +353,20 @@ def tree_items(walk, data, os_version, env):
                 kind = "venv-os-python"
             else:
                 kind = "venv-many-packages" if packages >= few else "venv-few-packages"
-            detail = "{}: a venv {}, {} packages of its own, {}".format(tree.path, where, packages, size)
+            detail = "{}: a venv {}, {} of its own, {}".format(tree.path, where, plural(packages, "package"), size)
         elif kind.startswith("conda"):
             what = "Conda installation" if kind == "conda-installation" else "Conda environment"
-            detail = "{}: a {} with {} packages, {}".format(tree.path, what, tree.packages or 0, size)
+            detail = "{}: a {} with {}, {}".format(tree.path, what, plural(tree.packages or 0, "package"), size)
         elif kind == "pip-user-site":
-            detail = "{}: {} packages for Python {}, {}".format(
-                tree.path, tree.packages or 0, tree.info["python"], size)
+            detail = "{}: {} for Python {}, {}".format(
+                tree.path, plural(tree.packages or 0, "package"), tree.info["python"], size)
             if tree.packages == 0:
                 continue
             if not env.get("PYTHONNOUSERSITE"):
                 detail += "; PYTHONNOUSERSITE is not set, so Python {} imports them".format(tree.info["python"])
         elif kind.startswith("cache-"):
-            if tree.area != "home" or tree.files <= 1:
+            # Only a cache in home with something in it: tools make empty cache directories on first use.
+            if tree.area != "home" or not tree.non_dirs:
                 continue
             detail = "{}: {}".format(tree.path, size)
         elif kind in ("sif-image", "squashfs-image"):
@@ -437,7 +444,8 @@ def examine(data, paths, env, home, budget, with_bytes, groups=None):
     else:
         wanted = [home, user_base(env, home)] + project_dirs(data, user_groups() if groups is None else groups)
     walk = Walk(data, home, env, start + budget, with_bytes)
-    wanted += list(walk.caches)
+    # The caches and the pip --user tree act on every session, so they are looked at in every run.
+    wanted += list(walk.caches) + [os.path.join(walk.user_base, "lib")]
     roots = []
     for root in distinct_roots(wanted):
         finished = False if walk.out_of_time else walk.run(root)
