@@ -5,7 +5,7 @@ from mkdocs.exceptions import PluginError
 from .data_files import DataFileError
 from .decision_tree import check_links, load_tree
 from .decision_tree_widget import render_widget
-from .doctor import check_advice, load_advice, write_doctor
+from .doctor import DOCTOR_PATH, check_advice, load_advice, write_doctor
 from .facts import load_facts
 from .quantities import FILTERS
 from .snapshot_checks import tree_problems
@@ -46,6 +46,8 @@ def define_env(env):
     env.macro(decision_tree)
     env.variables["decision_tree_data"] = tree
     env.variables["doctor_advice"] = doctor_advice
+    # Where the build publishes the doctor, for the page that tells users to download it.
+    env.variables["doctor_url"] = (env.conf["site_url"] or "").rstrip("/") + "/" + DOCTOR_PATH
     # data/lumi.yaml keeps quotas as numbers; the pages print them with these.
     for name, function in FILTERS.items():
         env.filter(function, name)

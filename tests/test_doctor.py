@@ -239,3 +239,13 @@ def test_broken_advice_stops_the_build_with_one_line(tmp_path, old, new, problem
     assert len(errors) == 1, output
     assert errors[0].startswith("ERROR") and "doctor.yaml:" in errors[0], output
     assert "Traceback" not in output, output
+
+
+def test_bindings_modules_and_bind_variables_are_one_finding():
+    """LUMI's bindings modules cannot be loaded in the node (no recipe); LOADEDMODULES is what Lmod sets."""
+    bindings = FACTS["singularity"]["bindings_module"]
+    env = {"LOADEDMODULES": f"LUMI/25.03:{bindings}/24.03:cotainr/1", "SINGULARITY_BIND": "/a,/b", "PATH": ""}
+    [entry] = [e for e in doctor_template.session_items(DATA, env) if e["id"] == "singularity-bind"]
+    assert entry["detail"] == f"SINGULARITY_BIND=/a,/b; module {bindings}/24.03 loaded"
+    assert not [e for e in doctor_template.session_items(DATA, {"LOADEDMODULES": "cotainr/1"})
+                if e["id"] == "singularity-bind"]

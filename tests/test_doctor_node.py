@@ -1,14 +1,18 @@
 """The doctor in the test node, against set-ups made with the real tools: pip, venv, mksquashfs, singularity."""
 
+import functools
+import http.server
 import json
 import subprocess
+import threading
 
 import jsonschema
 import pytest
 
 import lumi_node
-from macros.doctor import REPORT_SCHEMA, load_advice, render_doctor
+from macros.doctor import DOCTOR_PATH, REPORT_SCHEMA, load_advice, render_doctor
 from macros.facts import load_facts
+from site_copy import ROOT, build
 
 FACTS = load_facts()
 ADVICE = load_advice(facts=FACTS)
@@ -221,3 +225,32 @@ def test_clean_home_gives_no_findings(image, tmp_path):
     report = json.loads((work / "report.json").read_text())
     assert report["findings"] == [] and report["good"] == []
     assert {entry["id"] for entry in report["notes"]} <= {"os-python", "tmp-space"}
+
+
+def test_the_doctor_of_a_built_site_runs_after_a_download(image, tmp_path):
+    """Build the site, serve it over HTTP and download and run its doctor in the node.
+
+    The node has no curl (the page's command), so Python's urllib fetches the file.
+    """
+    site = tmp_path / "site"
+    built = build(ROOT, site)
+    assert built.returncode == 0, built.stdout + built.stderr
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        home, work = tmp_path / "home", tmp_path / "work"
+        home.mkdir()
+        work.mkdir()
+        url = f"http://127.0.0.1:{server.server_address[1]}/{DOCTOR_PATH}"
+        script = (f"python3 -c 'import urllib.request; urllib.request.urlretrieve(\"{url}\", \"{DOCTOR}\")'\n"
+                  f"python3 {DOCTOR} --json > report.json; echo $?\n")
+        result = subprocess.run(lumi_node.shell_argv(home, work, network=True), input=script,
+                                capture_output=True, text=True, timeout=TIMEOUT)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.stdout.strip() == "0", result.stdout + result.stderr
+    assert (work / DOCTOR).read_bytes() == (site / DOCTOR_PATH).read_bytes()
+    assert json.loads((work / "report.json").read_text())["findings"] == []
