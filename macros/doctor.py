@@ -19,6 +19,7 @@ import jinja2
 from .data_files import DataFileError, load_validated
 from .decision_tree import DOCS_DIR, _built_page, _element_ids, page_url, site_url_of
 from .facts import load_facts
+from .walker import WALKER_PATH
 from .quantities import FILTERS
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -80,7 +81,7 @@ def doctor_data(advice, facts, site_url):
     areas = [{"name": a["area"], "prefix": "/" + a["path"].strip("/").split("/", 1)[0],
               "max_files": a["max_files"], "space_gb": a["space_gb"]} for a in facts["storage"]]
     base = site_url if site_url.endswith("/") else site_url + "/"
-    return {"site_url": base, "areas": areas, "few_packages": facts["few_packages"],
+    return {"site_url": base, "advisor_url": base + WALKER_PATH, "areas": areas, "few_packages": facts["few_packages"],
             "bindings_modules": [facts["singularity"]["bindings_module"], facts["laif"]["bindings_module"]],
             "advice": {kind: {"severity": a["severity"], "title": a["title"], "why": a["why"], "do": a["do"],
                               "commands": a["commands"], "url": page_url(a["link"])}

@@ -30,6 +30,8 @@ DOCTOR_JSON = None  # @doctor@
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "good": 3, "note": 4}
 PROBLEMS = ("high", "medium", "low")
+# Findings about an environment to reinstall elsewhere, for which the advisor helps choose how.
+REINSTALL = {"conda-environment", "conda-installation", "pip-user-site", "venv-os-python", "venv-many-packages"}
 MAX_UNREADABLE = 20
 SIF_MAGIC = b"SIF_MAGIC"      # in the first 64 bytes of every SIF file, after its launch line
 SQUASHFS_MAGIC = b"hsqs"      # the first 4 bytes of a little-endian SquashFS image
@@ -224,7 +226,8 @@ class Walk(object):
             return 0
 
     def new(self, kind, path, area):
-        tree = Tree(kind, path, area)
+        # A tree's own path decides its area: a walk of / or /tmp may reach into home.
+        tree = Tree(kind, path, area_of(path, self.data, self.home) or area)
         if self.with_bytes:
             tree.bytes = 0
         self.trees.append(tree)
@@ -262,6 +265,8 @@ class Walk(object):
             tree.packages = (tree.packages or 0) + len(own)
         elif name == "conda-meta" and tree.kind.startswith("conda") and os.path.dirname(path) == tree.path:
             tree.packages = sum(1 for e in entries if e.name.endswith(".json"))
+        elif tree.kind == "conda-installation" and path == os.path.join(tree.path, "envs"):
+            tree.info["envs"] = sorted(e.name for e in entries if e.is_dir(follow_symlinks=False))
 
     def recognise_file(self, entry, area):
         """A SIF or SquashFS image, told by its first bytes, not only its name."""
@@ -357,6 +362,8 @@ def tree_items(walk, data, os_version, env):
         elif kind.startswith("conda"):
             what = "Conda installation" if kind == "conda-installation" else "Conda environment"
             detail = "{}: a {} with {}, {}".format(tree.path, what, plural(tree.packages or 0, "package"), size)
+            if tree.info.get("envs"):
+                detail += "; its environments: " + ", ".join(tree.info["envs"])
         elif kind == "pip-user-site":
             detail = "{}: {} for Python {}, {}".format(
                 tree.path, plural(tree.packages or 0, "package"), tree.info["python"], size)
@@ -468,6 +475,7 @@ def examine(data, paths, env, home, budget, with_bytes, groups=None):
     items.sort(key=harm)
     return {"format": "lumi-python-doctor-report/1", "complete": complete, "budget_s": budget,
             "elapsed_s": round(time.time() - start, 3), "entries_counted": walk.entries, "roots": roots,
+            "advisor_url": data["advisor_url"],
             "findings": [i for i in items if i["severity"] in PROBLEMS],
             "good": [i for i in items if i["severity"] == "good"],
             "notes": [i for i in items if i["severity"] == "note"],
@@ -501,6 +509,10 @@ def show(report):
                     for command in entry["commands"]:
                         say("     " + command)
             say("   Read: " + entry["url"])
+    if any(entry["id"] in REINSTALL for entry in report["findings"]):
+        say()
+        say("Which way to reinstall an environment? The guide's advisor asks what you need and says:")
+        say("   " + report["advisor_url"])
     say()
     count = len(report["findings"])
     say("No findings." if not count else "{} finding{}.".format(count, "" if count == 1 else "s"))

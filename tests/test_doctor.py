@@ -1,7 +1,9 @@
 """The doctor off the node: its build, its data checks, counting, the time budget, Python 3.6, the CLI."""
 
+import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -134,6 +136,7 @@ def test_conda_environment_installation_and_wrapper_layouts(doctor, home, tmp_pa
             (area / name / "conda-meta" / f"{package}.json").write_text("{}")
         for sub in extra:
             (area / name / sub).mkdir()
+    (area / "miniforge3" / "envs" / "analysis" / "conda-meta").mkdir(parents=True)
     for sub in ("bin", "_bin"):
         (area / "wrapped" / sub).mkdir(parents=True)
     (area / "wrapped" / "common.sh").write_text("")
@@ -143,6 +146,10 @@ def test_conda_environment_installation_and_wrapper_layouts(doctor, home, tmp_pa
     assert found["conda-environment"]["measure"]["packages"] == 2
     assert found["conda-installation"]["subject"] == str(area / "miniforge3")
     assert found["conda-installation"]["severity"] == "high"
+    assert found["conda-installation"]["detail"].endswith("; its environments: analysis")
+    assert "conda-environment" not in [e["id"] for e in report["findings"] if "miniforge3" in e["subject"]]
+    text = run(doctor, home, area).stdout
+    assert f"advisor asks what you need and says:\n   {SITE_URL}tools/lumi-python-advisor.py\n" in text
     assert found["container-wrapper"]["severity"] == "good"
     assert "cotainr build my_env.sif --system=lumi-c --conda-env=my_env.yml --accept-licenses" in \
         found["conda-environment"]["commands"]
@@ -153,11 +160,20 @@ def test_conda_environment_installation_and_wrapper_layouts(doctor, home, tmp_pa
     ("TORCH_HOME", ".cache/torch", "cache-torch"),
 ])
 def test_model_caches_in_home(doctor, home, tmp_path, variable, default, kind):
-    """Hugging Face and torch.hub are not in the node; their caches are found by place."""
+    """Hugging Face and torch.hub are not in the node; their caches are found by place, also in a
+    walk that starts above home, and not where the variable moved them out of home."""
     (home / default / "hub").mkdir(parents=True)
     (home / default / "hub" / "model.bin").write_bytes(b"0")
-    report = report_of(doctor, home, tmp_path / "home")
-    assert [e["subject"] for e in report["findings"] if e["id"] == kind] == [str(home / default)]
+    for root in (home, tmp_path):
+        report = report_of(doctor, home, root)
+        assert [e["subject"] for e in report["findings"] if e["id"] == kind] == [str(home / default)]
+    moved = tmp_path / "scratch" / "cache"
+    (moved / "hub").mkdir(parents=True)
+    (moved / "hub" / "model.bin").write_bytes(b"0")
+    env = dict(os.environ, HOME=str(home), **{variable: str(moved)})
+    result = subprocess.run([sys.executable, str(doctor), "--json", str(tmp_path / "scratch")], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert kind not in [e["id"] for e in json.loads(result.stdout)["findings"]]
 
 
 def test_a_venv_made_inside_a_container_is_not_on_the_os_python():
@@ -249,3 +265,27 @@ def test_bindings_modules_and_bind_variables_are_one_finding():
     assert entry["detail"] == f"SINGULARITY_BIND=/a,/b; module {bindings}/24.03 loaded"
     assert not [e for e in doctor_template.session_items(DATA, {"LOADEDMODULES": "cotainr/1"})
                 if e["id"] == "singularity-bind"]
+
+
+def python_version(python):
+    """major.minor of a Python executable, or None if it does not run (a pyenv shim may not)."""
+    try:
+        done = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                              capture_output=True, text=True, timeout=30)
+    except OSError:
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def test_doctor_runs_on_python_3_6(doctor, home, tmp_path):
+    """LUMI's python3 is 3.6; run the doctor with a real 3.6 where this machine has one."""
+    candidates = [shutil.which("python3.6")] + sorted(glob.glob(os.path.expanduser(
+        "~/.pyenv/versions/3.6*/bin/python3.6")))
+    found = next((c for c in candidates if c and python_version(c) == "3.6"), None)
+    if found is None:
+        pytest.skip("no Python 3.6 on this machine (vermin checks the syntax and library without one)")
+    venv.create(tmp_path / "area" / "env", with_pip=False)
+    result = subprocess.run([found, str(doctor), "--json", str(tmp_path / "area")], capture_output=True,
+                            text=True, timeout=60, env=dict(os.environ, HOME=str(home)))
+    assert result.returncode in (0, 1), result.stderr
+    jsonschema.validate(json.loads(result.stdout), SCHEMA)
