@@ -42,3 +42,14 @@ offline: $(VENV)/.installed
 # Links to other websites, against the real web (cached a day in .cache/external-links/).
 links: build
 	$(PY) scripts/check_external_links.py
+
+# Which cited source files changed since their pinned commit (data/sources.yaml), page by page.
+# Reads clones at $(SOURCES_DIR)/OWNER/NAME when SOURCES_DIR is set; otherwise clones them
+# into .cache/sources (needs the network). Exit 0: nothing changed, 1: changes, 2: unreadable.
+.PHONY: check-sources update-source-pins
+check-sources: $(VENV)/.installed
+	$(PY) scripts/check_sources.py
+
+# After rereading the claims a report listed: move the pins of KEYS (all sources when empty).
+update-source-pins: $(VENV)/.installed
+	$(PY) scripts/check_sources.py --update-pins $(KEYS)

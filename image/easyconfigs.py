@@ -14,12 +14,47 @@ postinstallcmds, which real EasyBuild runs, and its sanity check looks for the f
 import re
 import shlex
 
+# The module's installation directory, found from the script's own place in its bin/: the
+# SquashFS commands work on that directory whatever CONTAINERROOT says, as LUMI's do.
+ROOT = 'root=$(dirname "$(dirname "$(readlink -f "$0")")")'
+# LUMI's helpers refuse to run inside the container (where /.singularity.d exists).
+OUTSIDE_ONLY = ('if [ -d /.singularity.d ]; then\n'
+                '  echo "$(basename "$0"): run this outside the container" >&2; exit 1\n'
+                'fi')
 # What each command the snapshot lists does, run outside the container (bash lines).
+# make-squashfs and unmake-squashfs follow the facts of LUMI's PyTorch recipe: each
+# refuses to overwrite (exit 3) or to work on nothing (exit 2), packs with one processor,
+# and neither removes what it started from; the module mounts the SquashFS file when it
+# exists, so after unmake-squashfs the file must go before the directory is used again.
 COMMAND_SCRIPTS = {
-    "make-squashfs": 'mksquashfs "$CONTAINERROOT/user-software" "$CONTAINERROOT/user-software.squashfs" '
-                     "-processors 1 -no-xattrs -quiet",
-    "unmake-squashfs": 'unsquashfs -d "$CONTAINERROOT/user-software" -f "$CONTAINERROOT/user-software.squashfs"',
-    "start-shell": 'exec singularity shell "$SIF" "$@"',
+    "make-squashfs": "\n".join([
+        OUTSIDE_ONLY, ROOT,
+        'if [ ! -d "$root/user-software" ]; then',
+        '  echo "make-squashfs: $root/user-software does not exist: nothing to pack" >&2; exit 2',
+        'fi',
+        'if [ -e "$root/user-software.squashfs" ]; then',
+        '  echo "make-squashfs: $root/user-software.squashfs already exists;'
+        ' remove it first if you mean to replace it" >&2; exit 3',
+        'fi',
+        'mksquashfs "$root/user-software" "$root/user-software.squashfs" -processors 1 -no-xattrs -no-progress -quiet',
+        'echo "Packed $root/user-software into $root/user-software.squashfs."',
+        'echo "Reload the module to mount it, read-only, at /user-software; then the directory may be removed."',
+    ]),
+    "unmake-squashfs": "\n".join([
+        OUTSIDE_ONLY, ROOT,
+        'if [ ! -f "$root/user-software.squashfs" ]; then',
+        '  echo "unmake-squashfs: $root/user-software.squashfs does not exist: nothing to unpack" >&2; exit 2',
+        'fi',
+        'if [ -e "$root/user-software" ]; then',
+        '  echo "unmake-squashfs: $root/user-software already exists;'
+        ' remove it first if you mean to replace it" >&2; exit 3',
+        'fi',
+        'unsquashfs -quiet -no-progress -d "$root/user-software" "$root/user-software.squashfs" >/dev/null',
+        'echo "Unpacked $root/user-software.squashfs into $root/user-software."',
+        'echo "Remove the SquashFS file and reload the module: only then is /user-software the writable directory."',
+    ]),
+    # A bash in the container; arguments go to bash (start-shell -c 'pip list'), as on LUMI.
+    "start-shell": 'exec singularity exec "$SIF" bash "$@"',
     "list-packages": 'exec singularity exec "$SIF" python3 -m pip list "$@"',
     # The module's venv (VIRTUAL_ENV in the container, from SINGULARITYENV_VIRTUAL_ENV).
     "python": 'exec singularity exec "$SIF" bash -c \'exec "$VIRTUAL_ENV/bin/python" "$@"\' python "$@"',
@@ -93,8 +128,9 @@ def container_easyconfig(entry, image_path):
                 "exec python \"$@\"\\n' > %(installdir)s/runscripts/conda-python-simple && "
                 "chmod 755 %(installdir)s/runscripts/conda-python-simple")
     for command in commands:
-        script = f"#!/bin/bash\\n{COMMAND_SCRIPTS[command]}\\n"
-        post.append(f"printf '{script}' > %(installdir)s/bin/{command} && "
+        # A quoted here-document: the script is written as it stands, nothing expanded.
+        post.append(f"cat > %(installdir)s/bin/{command} <<'LUMI_NODE_EOF'\n#!/bin/bash\n"
+                    f"{COMMAND_SCRIPTS[command]}\nLUMI_NODE_EOF\n"
                     f"chmod 755 %(installdir)s/bin/{command}")
     paths = ["runscripts/conda-python-simple"] + [f"bin/{command}" for command in commands]
     lines = [

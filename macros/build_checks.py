@@ -48,8 +48,11 @@ def template_problem(jinja_env, markdown, variables, src_path, line_offset=0):
                          _source_line(markdown, line))
     except Exception as err:  # a macro that raised: still the reader's page, still one line
         line = _template_line(err)
-        return _one_line(src_path, _shift(line, line_offset),
-                         f"template error ({type(err).__name__}): {err}", _source_line(markdown, line))
+        # A macro's own message for page authors (e.g. a citation of an unknown claim) needs
+        # no exception type in front of it.
+        problem = str(err) if getattr(err, "for_readers", False) else \
+            f"template error ({type(err).__name__}): {err}"
+        return _one_line(src_path, _shift(line, line_offset), problem, _source_line(markdown, line))
     return None
 
 

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from .data_files import load_validated
+from .sources import load_sources
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SNAPSHOT_FILE = DATA_DIR / "lumi_system.yaml"
@@ -22,6 +23,7 @@ class Snapshot:
 
     data: dict
     document: object
+    registry: object  # data/sources.yaml, which the entries' `source: KEY:PATH` name
 
     @property
     def date(self):
@@ -60,10 +62,10 @@ class Snapshot:
         return self.data["slurm"]["partitions"]
 
 
-def load_snapshot(path=SNAPSHOT_FILE, schema=SNAPSHOT_SCHEMA):
+def load_snapshot(path=SNAPSHOT_FILE, schema=SNAPSHOT_SCHEMA, registry=None):
     """Read and validate the snapshot; raise DataFileError naming the file and line."""
     document = load_validated(path, schema)
-    snapshot = Snapshot(document.data, document)
+    snapshot = Snapshot(document.data, document, registry or load_sources())
     check_consistency(snapshot)
     return snapshot
 
@@ -71,7 +73,7 @@ def load_snapshot(path=SNAPSHOT_FILE, schema=SNAPSHOT_SCHEMA):
 def check_consistency(snapshot):
     """Rules JSON Schema cannot express: sources exist, one default stack, unique names."""
     data, document = snapshot.data, snapshot.document
-    known = set(data["sources"]) | {"probe"}
+    known = set(snapshot.registry.sources) | {"probe"}
 
     def check_source(location, value):
         key = value.split(":", 1)[0]
@@ -124,7 +126,7 @@ def probe_plan(snapshot):
         stacks[stack["name"]] = {"modules": bases, "commands": commands,
                                  "user_modules": [m for m in stack["modules"] if m["installed"] == "user"]}
     local = snapshot.data["local_stacks"]
-    return {"sources": snapshot.data["sources"], "stacks": stacks,
+    return {"stacks": stacks,
             "local_stacks": [entry["name"].split("/", 1)[0] for entry in local],
             "local_modules": {entry["name"].split("/", 1)[0]: entry.get("modules", []) for entry in local},
             "image_dirs": [d["path"] for d in snapshot.data["image_dirs"]]}

@@ -256,7 +256,6 @@ def probe(plan, today=None):
     snapshot = {
         "snapshot": {"date": (today or datetime.date.today()).isoformat(), "method": "probe",
                      "note": "Written by scripts/lumi_probe.py on " + os.uname()[1] + "."},
-        "sources": plan["sources"],
         "os_python": probe_os_python(),
         "stacks": probe_stacks(plan),
         "local_stacks": probe_local_stacks(plan),

@@ -63,3 +63,32 @@ singularity exec "$SIF" bash -c 'echo $VIRTUAL_ENV; test -x $VIRTUAL_ENV/bin/pyt
     lines = result.stdout.splitlines()
     assert lines[0] == f"{prefix}/SW/container/{PYTORCH['name']}"
     assert lines[1] == PYTORCH["setenv"]["SINGULARITYENV_VIRTUAL_ENV"]
+
+
+def squashfs_command(tmp_path, command, files=(), dirs=()):
+    """Run our `command` script from <tmp>/bin, as the module's bin/ holds it; (status, stderr)."""
+    from image.easyconfigs import COMMAND_SCRIPTS
+    (tmp_path / "bin").mkdir()
+    script = tmp_path / "bin" / command
+    script.write_text("#!/bin/bash\n" + COMMAND_SCRIPTS[command] + "\n")
+    script.chmod(0o755)
+    for name in files:
+        (tmp_path / name).write_text("")
+    for name in dirs:
+        (tmp_path / name).mkdir()
+    result = subprocess.run([str(script)], capture_output=True, text=True, timeout=30)
+    return result.returncode, result.stderr
+
+
+# As LUMI's recipe: the SquashFS commands never overwrite, and say what is in the way.
+@pytest.mark.parametrize("command, files, dirs, status, says", [
+    ("make-squashfs", [], [], 2, "user-software does not exist"),
+    ("make-squashfs", ["user-software.squashfs"], ["user-software"], 3,
+     "user-software.squashfs already exists"),
+    ("unmake-squashfs", [], [], 2, "user-software.squashfs does not exist"),
+    ("unmake-squashfs", ["user-software.squashfs"], ["user-software"], 3,
+     "user-software already exists"),
+])
+def test_squashfs_commands_refuse_like_lumis(tmp_path, command, files, dirs, status, says):
+    got_status, stderr = squashfs_command(tmp_path, command, files, dirs)
+    assert (got_status, says in stderr) == (status, True), stderr

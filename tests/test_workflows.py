@@ -90,3 +90,12 @@ def test_pages_caches_the_test_node_by_the_images_own_key():
     options = steps[cache]["with"]
     assert options["path"] == "${{ env.LUMI_NODE_CACHE }}"
     assert f"steps.{steps[key_step]['id']}.outputs.key" in options["key"]
+
+
+def test_source_drift_runs_weekly_and_keeps_one_issue():
+    workflow = load("source-drift.yml")
+    assert workflow["on"].get("schedule"), "the source-drift workflow has no schedule"
+    runs = "\n".join(str(s.get("run", "")) for job in workflow["jobs"].values() for s in job["steps"])
+    assert "scripts/check_sources.py" in runs
+    # One issue, updated in place: create only when none is open, else edit its body.
+    assert "gh issue create" in runs and "gh issue edit" in runs
