@@ -86,7 +86,10 @@ def area_entry(data, name):
 
 
 def project_dirs(data, group_names):
-    """/project, /scratch and /flash directories of the user's project groups that are readable."""
+    """/project, /scratch and /flash directories of the user's project groups that are readable.
+
+    A LUMI project is a Unix group named project_NNN (sources in data/doctor.yaml).
+    """
     found = []
     for name in sorted(group_names):
         if not re.match(r"^project_\d+$", name):
