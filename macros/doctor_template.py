@@ -43,6 +43,7 @@ VENV_BASE_PACKAGES = {"pip", "setuptools", "wheel"}
 # (CSCfi/hpc-container-wrapper, cw_common.py is_installation).
 WRAPPER_MARKERS = {"bin", "_bin", "common.sh"}
 CONDA_INIT = "# >>> conda initialize >>>"
+CONDA_INIT_END = "# <<< conda initialize <<<"
 CONDA_ACTIVATE = re.compile(r"^\s*(conda|mamba|micromamba)\s+activate\b")
 
 
@@ -401,12 +402,25 @@ def startup_file_items(data, home):
         except OSError:
             continue
         for number, line in enumerate(lines, 1):
-            if line.strip() == CONDA_INIT or CONDA_ACTIVATE.match(line):
-                what = "the block `conda init` writes" if line.strip() == CONDA_INIT else "`" + line.strip() + "`"
-                items.append(item(data, "conda-init", "{}:{}".format(path, number),
-                                  "{}:{}: {}".format(path, number, what)))
-                break
+            if line.strip() == CONDA_INIT and block_is_active(lines[number:]):
+                what = "the block `conda init` writes"
+            elif CONDA_ACTIVATE.match(line):
+                what = "`" + line.strip() + "`"
+            else:
+                continue
+            items.append(item(data, "conda-init", "{}:{}".format(path, number), "{}:{}: {}".format(path, number, what)))
+            break
     return items
+
+
+def block_is_active(lines):
+    """Whether the lines up to `conda init`'s end marker hold a command (not all commented out)."""
+    for line in lines:
+        if line.strip() == CONDA_INIT_END:
+            break
+        if line.strip() and not line.lstrip().startswith("#"):
+            return True
+    return False
 
 
 def session_items(data, env):

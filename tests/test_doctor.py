@@ -289,3 +289,13 @@ def test_doctor_runs_on_python_3_6(doctor, home, tmp_path):
                             text=True, timeout=60, env=dict(os.environ, HOME=str(home)))
     assert result.returncode in (0, 1), result.stderr
     jsonschema.validate(json.loads(result.stdout), SCHEMA)
+
+
+def test_a_commented_out_conda_block_is_not_a_finding(tmp_path):
+    block = ["# >>> conda initialize >>>", "# __conda_setup=\"$('/x/bin/conda' 'shell.bash' 'hook')\"",
+             "# <<< conda initialize <<<", "export A=1"]
+    (tmp_path / ".bashrc").write_text("\n".join(block) + "\n")
+    assert doctor_template.startup_file_items(DATA, str(tmp_path)) == []
+    (tmp_path / ".bashrc").write_text("\n".join(block[:1] + ["eval x"] + block[2:]) + "\n")
+    [entry] = doctor_template.startup_file_items(DATA, str(tmp_path))
+    assert entry["subject"] == f"{tmp_path}/.bashrc:1"
