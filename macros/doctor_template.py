@@ -193,20 +193,20 @@ class Walk(object):
             path, owner = stack.pop()
             try:
                 with os.scandir(path) as listing:
-                    with_entries = list(listing)
+                    entries = list(listing)
             except OSError:
                 if len(self.unreadable) < MAX_UNREADABLE:
                     self.unreadable.append(path)
                 if owner is not None:
                     owner.complete = False
                 continue
-            self.entries += len(with_entries)
+            self.entries += len(entries)
             if owner is None:
-                owner = self.recognise(path, with_entries, area)
+                owner = self.recognise(path, entries, area)
             else:
-                self.count_packages(owner, path, with_entries)
+                self.count_packages(owner, path, entries)
             subdirs = []
-            for entry in with_entries:
+            for entry in entries:
                 try:
                     is_dir = entry.is_dir(follow_symlinks=False)
                 except OSError:
@@ -218,8 +218,8 @@ class Walk(object):
                 elif self.with_bytes:
                     owner.bytes = (owner.bytes or 0) + self.size(entry)
             if owner is not None:
-                owner.files += len(with_entries)
-                owner.non_dirs += len(with_entries) - len(subdirs)
+                owner.files += len(entries)
+                owner.non_dirs += len(entries) - len(subdirs)
             stack.extend((sub, owner) for sub in reversed(subdirs))
         return True
 
