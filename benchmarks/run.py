@@ -7,7 +7,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # Each script prints its own table; they are independent so one failing does not hide the others.
 BENCHMARKS = ["site.py", "widget_size.py", "decision_tree.py", "image.py", "slurm.py", "easybuild.py",
-              "snippets.py", "parallel.py"]
+              "snippets.py", "parallel.py", "doctor.py"]
 
 
 def main():

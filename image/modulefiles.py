@@ -13,7 +13,8 @@ EasyBuild, and only that install makes them loadable.
   /appl/lumi/modules/LUMI/<v>/partition     partition/<each the stack has>
   /appl/lumi/modules/LUMI/<v>/software      the stack's preinstalled modules
   $EBU_USER_PREFIX/modules/...              what the user installed with EasyBuild
-  /appl/local/<collection>/...               Local-CSC, Local-LAIF, ... (what they list refuses to load)
+  /appl/local/<collection>/...               Local-CSC, Local-LAIF, ... (sticky; seen by spider only when
+                                             loaded, as on LUMI; what they list refuses to load)
 """
 
 import json
@@ -144,15 +145,33 @@ def implementation_note(entry, info):
     return notes.get(name, "the commands the test node has for it (see the README).")
 
 
+# LUMI's Local-* modules (each local stack's `source`, modules/LocalStack/*/default.lua in
+# LUMI-SoftwareStack) add their directory only when loaded, unloaded or shown, or when the
+# user asks for a full spider: so `module spider` finds their modules only then. The
+# full-spider test is SitePackage.lua's is_full_spider(): LUMI_FULL_SPIDER if set, else
+# _LUMI_FULL_SPIDER (what ModuleFullSpider/on sets), nonzero meaning on.
+LOCAL_STACK_PATH = """local function full_spider()
+    local value = os.getenv("LUMI_FULL_SPIDER")
+    if value == nil then value = os.getenv("_LUMI_FULL_SPIDER") end
+    return value ~= nil and tonumber(value) ~= 0
+end
+if mode() == "load" or mode() == "unload" or mode() == "show" or full_spider() then
+    prepend_path("MODULEPATH", %s)
+end
+"""
+
+
 def local_stack_modules(snapshot):
-    """Local-CSC, Local-quantum, ...: each adds its module directory (empty here but for
-    the modules the snapshot lists, which say they need LUMI when loaded)."""
+    """Local-CSC, Local-quantum, ...: sticky, each adds its module directory as LUMI's do
+    (LOCAL_STACK_PATH); the directories are empty here but for the modules the snapshot
+    lists, which say they need LUMI when loaded."""
     tree = {}
     for local in snapshot.data["local_stacks"]:
         tree[f"{STACK_ROOT}/SoftwareStack/{local['name']}.lua"] = modulefile(
-            f"{local['name']}: software maintained outside LUMI's own stacks.\n{STAND_IN}",
+            f"{local['name']}: software maintained outside LUMI's own stacks. Its modules are "
+            f"found by module spider only while it is loaded or with LUMI_FULL_SPIDER=1.\n{STAND_IN}",
             f"{local['name']} module collection",
-            f'add_property("lmod", "sticky")\nprepend_path("MODULEPATH", {lua(local["modulepath"])})\n')
+            'add_property("lmod", "sticky")\n' + LOCAL_STACK_PATH % lua(local["modulepath"]))
         for name in local.get("modules", []):
             tree[f"{local['modulepath']}/{name}.lua"] = modulefile(
                 f"{name}: from {local['name']}.\n{STAND_IN}", name,

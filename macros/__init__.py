@@ -7,6 +7,7 @@ from .claims import check_pages_exist, load_claims
 from .data_files import DataFileError
 from .decision_tree import check_links, load_tree
 from .decision_tree_widget import render_widget
+from .doctor import DOCTOR_PATH, check_advice, load_advice, write_doctor
 from .facts import load_facts
 from .quantities import FILTERS
 from .sources import load_sources
@@ -22,6 +23,7 @@ def define_env(env):
         # Loaded once per build, up front, so a broken tree stops the build even before
         # any page uses it; the widget and on_post_build reuse this copy.
         tree = load_tree(facts=env.variables["lumi"])
+        doctor_advice = load_advice(facts=env.variables["lumi"])
         registry = load_sources()
         snapshot = load_snapshot(registry=registry)
         claims = load_claims(registry)
@@ -65,6 +67,9 @@ def define_env(env):
     env.macro(cite)
     env.variables["_citations_for_page"] = citations
     env.variables["decision_tree_data"] = tree
+    env.variables["doctor_advice"] = doctor_advice
+    # Where the build publishes the doctor, for the page that tells users to download it.
+    env.variables["doctor_url"] = (env.conf["site_url"] or "").rstrip("/") + "/" + DOCTOR_PATH
     # data/lumi.yaml keeps quotas as numbers; the pages print them with these.
     for name, function in FILTERS.items():
         env.filter(function, name)
@@ -85,11 +90,14 @@ def on_post_page_macros(env):
 
 
 def on_post_build(env):
-    """Check the tree's #anchors in the built pages and write the terminal walker into the site."""
+    """Check the tree's and the doctor's links in the built pages; write the walker and the doctor into the site."""
     site_dir = env.conf["site_dir"]
     try:
         tree = env.variables["decision_tree_data"]
         check_links(tree, site_dir)
         write_walker(tree, site_dir, env.conf["site_url"] or None)
+        advice = env.variables["doctor_advice"]
+        check_advice(advice, site_dir)
+        write_doctor(advice, env.variables["lumi"], site_dir, env.conf["site_url"] or None)
     except DataFileError as err:
         raise PluginError(f"Bad data file: {err}") from None

@@ -38,6 +38,11 @@ def load_facts(path=FACTS_FILE, schema=FACTS_SCHEMA, snapshot_path=SNAPSHOT_FILE
     stacks = facts["stacks"]
     checker.partitions(stacks["partitions"])
     stacks["table"] = stack_table(snapshot, facts["cray_python"]["module"])
+    # The supported LUMI stack newer than the default (yy.mm names sort by date), whose
+    # caveats the stacks page lists; None when the snapshot has none.
+    newer = [row for row in stacks["table"]
+             if row["status"] == "supported" and row["version"] and row["version"] > version]
+    stacks["newer"] = newer[-1] if newer else None
     # A stack that is only a container (ccpe): the version in a ccpe module's name that
     # names no LUMI stack in the snapshot.
     stacks["container_only"] = []

@@ -35,7 +35,7 @@ from macros.sources import SOURCES_FILE, load_sources  # noqa: E402
 
 # Where clones are kept when SOURCES_DIR is not set (SOURCES_CACHE moves it, e.g. for tests).
 CACHE = Path(os.environ.get("SOURCES_CACHE", ROOT / ".cache" / "sources"))
-DATA_FILES = [ROOT / "data" / "lumi_system.yaml", ROOT / "data" / "lumi.yaml"]
+DATA_FILES = [ROOT / "data" / "lumi_system.yaml", ROOT / "data" / "lumi.yaml", ROOT / "data" / "doctor.yaml"]
 CONTEXT_LINES = 8  # lines of diff kept either side of an excerpt
 # `source: KEY:PATH` in the snapshot (a value) and in lumi.yaml (a comment); PATH ends at
 # white space, a comma, a semicolon or a closing bracket.
@@ -83,7 +83,7 @@ def parse_args(argv):
     parser.add_argument("--claims", type=Path, default=CLAIMS_DIR, help="the claims folder (data/claims)")
     parser.add_argument("--data-file", dest="data_files", type=Path, action="append",
                         help="a data file whose `source: KEY:PATH` lines are checked too "
-                             "(default: data/lumi_system.yaml and data/lumi.yaml)")
+                             "(default: data/lumi_system.yaml, data/lumi.yaml and data/doctor.yaml)")
     parser.add_argument("--sources-dir", type=Path, default=os.environ.get("SOURCES_DIR") or None,
                         help="clones at DIR/OWNER/NAME (default: $SOURCES_DIR; else clone into .cache/sources)")
     parser.add_argument("--update-pins", nargs="*", metavar="KEY",
