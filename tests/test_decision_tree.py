@@ -321,14 +321,66 @@ def test_real_tree_every_path_ends_at_a_recommendation_and_reaches_every_leaf(re
 
 def test_real_tree_is_short_and_carries_the_whole_policy(real_tree):
     nodes = real_tree["nodes"].values()
-    assert 2 <= sum("question" in n for n in nodes) <= 9
+    assert 2 <= sum("question" in n for n in nodes) <= 10
+    # Short for the reader: no path asks more than 7 questions.
+    assert max(len(p["answers"]) for p in all_paths(real_tree, "https://example.org/")) <= 7
     kinds = [n["recommendation"]["kind"] for n in nodes if "recommendation" in n]
-    # Seven allowed methods (3 recommended, 4 conditional) and the discouraged ones.
-    assert kinds.count("recommended") == 3 and kinds.count("conditional") == 4
-    assert kinds.count("discouraged") >= 3
+    # Eight allowed methods (4 recommended: cotainr twice, for a Conda file and for a pip
+    # requirements file; 4 conditional) and the discouraged ones.
+    assert kinds.count("recommended") == 4 and kinds.count("conditional") == 4
+    assert kinds.count("discouraged") >= 4
     for node in nodes:
         if "recommendation" in node and node["recommendation"]["kind"] != "discouraged":
             assert node["recommendation"]["commands"], f"{node['id']} shows no command"
+
+
+def gpu_paths(tree):
+    """The paths whose first answer says the code uses the GPUs."""
+    paths = all_paths(tree, "https://example.org/")
+    return [p for p in paths if "GPU" in p["answers"][0]["question"] and p["answers"][0]["answer"].startswith("Yes")]
+
+
+def test_real_tree_asks_about_gpus_and_nodes_first(real_tree):
+    root = real_tree["nodes"][real_tree["root"]]
+    labels = [a["label"] for a in root["answers"]]
+    assert "GPU" in root["question"]
+    assert any("several nodes" in label for label in labels) and any("one node" in label for label in labels)
+    assert any("CPU" in label for label in labels)
+
+
+def test_gpu_work_never_ends_at_the_container_wrapper_or_cray_python(real_tree):
+    paths = gpu_paths(real_tree)
+    assert paths
+    ends = {p["recommendation"]["id"] for p in paths}
+    assert not ends & {"container-wrapper", "cray-python-venv", "csc-stack"}, ends
+    # The wrapper itself says it is not for GPU frameworks.
+    assert "GPU" in real_tree["nodes"]["container-wrapper"]["recommendation"]["why"]
+
+
+def test_multinode_gpu_work_is_warned_off_generic_images(real_tree):
+    multinode = [p for p in gpu_paths(real_tree) if "several nodes" in p["answers"][0]["answer"]]
+    warned = [p for p in multinode if "Docker Hub" in p["answers"][-1]["answer"]]
+    assert [p["recommendation"]["id"] for p in warned] == ["no-generic-multinode"]
+    assert real_tree["nodes"]["no-generic-multinode"]["recommendation"]["kind"] == "discouraged"
+
+
+def test_environment_file_kind_decides_the_cotainr_leaf(real_tree):
+    question = real_tree["nodes"]["environment-file"]
+    targets = {a["label"]: a["next"] for a in question["answers"]}
+    pip_answer = next(label for label in targets if "requirements" in label)
+    assert targets[pip_answer] == "build-with-cotainr-requirements"
+    leaf = real_tree["nodes"]["build-with-cotainr-requirements"]["recommendation"]
+    # How to feed the requirements file: a -r line under pip:, with a path the build sees.
+    assert "-r /tmp/${USER}/requirements.txt" in leaf["why"] and "pip:" in leaf["why"]
+    assert any(c.startswith("cotainr build") for c in leaf["commands"])
+
+
+def test_venv_on_lustre_leaves_mention_squashfs_for_many_processes(real_tree):
+    for node_id in ("container-plus-venv", "cray-python-venv"):
+        why = real_tree["nodes"][node_id]["recommendation"]["why"]
+        assert "SquashFS" in why and "many processes" in why, node_id
+    commands = real_tree["nodes"]["container-plus-venv"]["recommendation"]["commands"]
+    assert any(c.startswith("mksquashfs ") for c in commands)
 
 
 def fenced_blocks(markdown):
