@@ -6,11 +6,17 @@ import re
 import yaml
 
 from macros.sources import load_sources
-from site_copy import build, copy_site, problems
+from site_copy import ROOT, build, copy_site, problems
 
 PAGE = "index.md"
 CLAIM = {"source": "easybuild-containers:easybuild/easyconfigs/p/PyTorch/USER.md",
          "excerpt": "make-squashfs", "says": "The module's venv can be packed into one file."}
+
+
+def nav_pages():
+    """The pages mkdocs.yml's nav lists (its `!ENV` tags need no resolving for this)."""
+    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    return re.findall(r"^  - [^:]+: (\S+\.md)$", text, re.MULTILINE)
 
 
 def add_claim(project, page, claim_id, entry):
@@ -95,3 +101,20 @@ def test_a_claim_from_an_unregistered_source_or_for_a_missing_page(tmp_path):
         yaml.safe_dump({"page": "no/such-page.md", "claims": {"x-y": CLAIM}}), encoding="utf-8")
     out = failed_build(project, tmp_path / "second")
     assert "data/claims/zz-missing.yaml:1: page no/such-page.md does not exist in docs/" in out, out
+
+
+def test_every_page_of_the_site_closes_with_its_sources(tmp_path):
+    """Each page in the nav cites at least one claim, so each shows a Sources list whose
+    entries link to a file of a registered repository at its pinned commit."""
+    result = build(ROOT, tmp_path / "site")
+    assert result.returncode == 0, "\n".join(problems(result))
+    pinned = {s.commit for s in load_sources().sources.values()}
+    pages = nav_pages()
+    assert "software/installing/python.md" in pages, "the nav could not be read"
+    for page in pages:
+        html_path = tmp_path / "site" / (page[:-3] + "/index.html" if page != "index.md" else "index.html")
+        html = html_path.read_text(encoding="utf-8")
+        assert '<h2 id="sources">' in html, f"docs/{page} has no Sources list"
+        links = re.findall(r'<li id="source-\d+"><p><a href="https://github\.com/[^/]+/[^/]+/blob/([0-9a-f]{40})/', html)
+        assert links and set(links) <= pinned, f"docs/{page}: Sources must link to pinned commits"
+        assert len(re.findall(r'<sup class="lumi-cite">', html)) >= len(links)
