@@ -4,7 +4,7 @@
 # slurmctld and one slurmd per node run in the foreground of background jobs of the
 # page's shell, as the page's user, so they end with the page's sandbox.
 # The configuration comes from the layer (image/slurm_config.py); here it gets free
-# loopback ports (pages with network share the host's), a fresh key, and the
+# loopback ports (of the page's own network namespace), a fresh key, and the
 # page's /tmp for state, spool and logs (/etc/slurm links there).
 set -eu
 SOURCE=/appl/lumi/node/slurm
