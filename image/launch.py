@@ -115,7 +115,8 @@ def main():
         pasta.wait(timeout=5)
     except subprocess.TimeoutExpired:
         pasta.kill()
-    sys.exit(os.waitstatus_to_exitcode(status))
+    code = os.waitstatus_to_exitcode(status)
+    sys.exit(code if code >= 0 else 128 - code)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import os
 import re
 import secrets
 import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -267,3 +268,14 @@ def test_a_network_page_cannot_reach_the_hosts_loopback_or_addresses_but_reaches
         shell.close()
         for server in servers:
             server.sock.close()
+
+
+def test_a_bind_source_through_a_private_symlink_is_passed_resolved(image, tmp_path):
+    # A link to the image cache inside a directory only the test runner may enter (0700),
+    # as a `.cache` link in a private checkout: the sandbox's host user could not follow it.
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    (private / "cache").symlink_to(image)
+    argv = node.sandbox_argv(private / "cache" / "base" / "rootfs") + ["true"]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
