@@ -9,7 +9,8 @@
 set -eu
 SOURCE=/appl/lumi/node/slurm
 STATE=/tmp/.lumi-node-slurm
-WAIT=30  # seconds for the nodes to register (a busy 2-core machine needs more than 1 s)
+WAIT=90  # seconds for the nodes to register: 30 s may be too few on a 2-core machine that
+         # runs the tests and `make bench` at once; the wait ends as soon as they are idle
 
 die() { echo "lumi-node-slurm-start: $*" >&2; exit 1; }
 [ -f "$SOURCE/slurm.conf.in" ] || die "no Slurm configuration in $SOURCE (layer not built?)"
