@@ -31,7 +31,7 @@ PATH = "/usr/local/bin:/usr/bin:/bin"
 # When the network is on, these host files make name resolution and TLS (also
 # through a host's intercepting proxy) behave as on the host.
 NETWORK_FILES = ("/etc/resolv.conf", "/etc/hosts", "/etc/ssl/certs/ca-certificates.crt")
-RESOLV_CONF = Path("/etc/resolv.conf")
+RESOLV_CONF = Path("/etc/resolv.conf")  # the host's, read to find its resolver
 # A network page's namespace reaches the outside through pasta (Debian's passt): no port
 # forwarding in either direction (-t/-u/-T/-U none: the host's loopback services stay out of
 # reach), and no mapping of the gateway address to the host (--no-map-gw).
@@ -290,14 +290,16 @@ def sandbox_argv(rootfs, mounts=(), network=False, env=None, chdir="/", area=Non
                       copies=[[str(source), target] for source, target in copies])
     if network:
         config.update(network_config())
+        # With the host's resolver on its loopback, the page asks pasta's DNS_FORWARD instead.
+        own_resolver = loopback_resolver()
         for name in NETWORK_FILES:
-            if Path(name).exists() and not (name == str(RESOLV_CONF) and loopback_resolver()):
+            if Path(name).exists() and not (own_resolver and name == "/etc/resolv.conf"):
                 argv += ["--ro-bind", name, name]
-        if loopback_resolver():
+        if own_resolver:
             if not area:
                 raise SandboxError("a network sandbox needs an area for its resolv.conf")
             config["texts"] = [["resolv.conf", f"nameserver {DNS_FORWARD}\n"]]
-            argv += ["--ro-bind", Path(area, "resolv.conf"), str(RESOLV_CONF)]
+            argv += ["--ro-bind", Path(area, "resolv.conf"), "/etc/resolv.conf"]
         environment.update({key: os.environ[key] for key in PROXY_VARIABLES if key in os.environ})
     environment.update(env or {})
     argv.append("--clearenv")

@@ -279,3 +279,20 @@ def test_a_bind_source_through_a_private_symlink_is_passed_resolved(image, tmp_p
     argv = node.sandbox_argv(private / "cache" / "base" / "rootfs") + ["true"]
     result = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_hosts_resolver_on_its_loopback_is_reached_through_pastas_dns_forward(node_dirs, monkeypatch,
+                                                                                 tmp_path):
+    # As under systemd-resolved (127.0.0.53) or Docker's 127.0.0.11: the page cannot reach
+    # the host's loopback, so its resolv.conf names pasta's forwarder, which asks the host's
+    # resolver (here the one in the host's real resolv.conf).
+    fake = tmp_path / "resolv.conf"
+    fake.write_text("nameserver 127.0.0.53\n", encoding="utf-8")
+    monkeypatch.setattr(node, "RESOLV_CONF", fake)
+    home, work = node_dirs
+    shell = PersistentShell(lumi_node.shell_argv(home, work, network=True), cwd=str(work))
+    try:
+        assert run(shell, "cat /etc/resolv.conf").split() == ["nameserver", node.DNS_FORWARD]
+        assert run(shell, "getent hosts pypi.org").strip()
+    finally:
+        shell.close()

@@ -46,7 +46,7 @@ def test_a_block_that_hits_a_limit_fails_with_one_line_naming_it(pytester, image
     limit = next(limit for limit in limits.LIMITS if limit.name == name)
     result.stdout.fnmatch_lines([f"*/docs/limit.md:3: {limits.message(limit)} at page line {line}: *"])
     # The page's shell and everything it started are gone.
-    assert wait_until(lambda: not host_processes(marker)), "a process of the page outlived it"
+    assert wait_until(lambda: not host_processes(marker), 30), "a process of the page outlived it"
     # The host is unharmed: it still starts processes, and nothing over the limit reached its disk.
     assert subprocess.run(["true"], check=False).returncode == 0
     for path in pytester.path.rglob("big"):
