@@ -23,8 +23,9 @@ class Limit:
 
 # RLIMIT_NPROC counts the tasks (processes and threads) of the sandbox user in the page's
 # own user namespace, so it is per page; set outside, it would count every process of the
-# host user (all pages, or the caller's own editor and browser).
-PROCESSES = 1024
+# host user (all pages, or the caller's own editor and browser). About five times the busiest
+# page's 413 tasks (threads count: Slurm's daemons and Apptainer's Go runtime start many).
+PROCESSES = 2048
 # RLIMIT_DATA: heap and private writable mappings of one process. Unlike RLIMIT_AS it does
 # not count address space that Apptainer's Go runtime and glibc's malloc arenas only reserve.
 DATA = 4 * GIB

@@ -16,6 +16,7 @@ import ipaddress
 import json
 import os
 import pwd
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -177,6 +178,10 @@ def loopback_resolver():
 
 def network_config():
     """The launcher's settings for a network page: pasta's options and the refused addresses."""
+    for command, package in (("pasta", "passt"), ("ip", "iproute2")):
+        if shutil.which(command) is None:
+            raise SandboxError(f"{command} is not installed, and a network page needs it: install "
+                               f"the Debian package {package} (listed in debian-packages.txt)")
     pasta = list(PASTA)
     if loopback_resolver():
         pasta += ["--dns-forward", DNS_FORWARD]
