@@ -250,6 +250,7 @@ def test_a_network_page_cannot_reach_the_hosts_loopback_or_addresses_but_reaches
     # (Link-local ones aside: they need an interface to bind and are not routed anyway.)
     addresses = ["127.0.0.1", *(a for a in node.host_addresses() if not a.startswith("fe80:"))]
     servers = [HostServer(address) for address in addresses]
+    pasta = "pasta --config-net"
     try:
         targets = ", ".join(f"({s.address!r}, {s.port})" for s in servers)
         out = run(shell, CONNECT.format(targets=targets))
@@ -264,10 +265,21 @@ def test_a_network_page_cannot_reach_the_hosts_loopback_or_addresses_but_reaches
         # PyPI is reachable, the way the network pages use it.
         out = run(shell, "python3 -m pip download --quiet --no-deps six==1.17.0 -d wheels\nls wheels")
         assert out.startswith("six-1.17.0")
+        # pasta runs on the host's side, and ends with the page.
+        assert [pid for pid, _ in host_processes(pasta) if pid_in_group(pid, shell)], "no pasta"
     finally:
         shell.close()
         for server in servers:
             server.sock.close()
+    assert wait_until(lambda: not [pid for pid, _ in host_processes(pasta) if pid_in_group(pid, shell)])
+
+
+def pid_in_group(pid, shell):
+    """True when `pid` is still alive in the process group the page's shell led."""
+    try:
+        return os.getpgid(pid) == shell.proc.pid
+    except ProcessLookupError:
+        return False
 
 
 def test_a_bind_source_through_a_private_symlink_is_passed_resolved(image, tmp_path):
