@@ -5,7 +5,9 @@ unharmed and nothing of the page is left running.
 The pages run through pytest + Sybil in the LUMI node container, as `pytest docs` runs them.
 """
 
+import re
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -75,3 +77,11 @@ def test_one_tmpfs_holds_the_page_areas(pytester, image):
     result = run_page(pytester, text)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*limit.md:3: the block hit the sandbox's space limit*at page line 5: *"])
+
+
+def test_the_readme_states_the_limits_of_image_limits():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    for limit in limits.LIMITS:
+        value = re.match(r"\d+(?: GiB)?", limit.shown)[0]
+        assert re.search(rf"^  \| {limit.name} \| {value}\b", readme, re.M), \
+            f"README.md: the {limit.name} limit is not given as {value} (image/limits.py)"
