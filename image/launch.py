@@ -6,11 +6,12 @@ be able to read the checkout) inside `unshare --user --map-current-user --mount
 
     launch CONFIG bwrap ARGS... COMMAND...
 
-CONFIG (JSON): "area" a host directory to cover with a tmpfs of "size" bytes holding
-"subdirs", "copies" ([host file, path inside the area]) and "texts" ([path, text]); "network" to give the sandbox
-a network namespace of its own, connected to the outside by pasta (user-mode networking)
-with "pasta" options, in which "unreachable" addresses (the host's own, link-local ones)
-get routes that refuse them. Capabilities are dropped before bwrap starts.
+CONFIG (JSON): "area", a host directory to cover with a tmpfs of "size" bytes holding
+"subdirs", "copies" ([host file, path in the area]) and "texts" ([path in the area, text]);
+"network", to give the sandbox a network namespace of its own, connected to the outside by
+pasta (user-mode networking) with the "pasta" options, where routes refuse the
+"unreachable" addresses (the host's own, the cloud metadata service). Capabilities are
+dropped before bwrap starts.
 """
 
 import ctypes
