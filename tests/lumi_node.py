@@ -61,8 +61,9 @@ def shell_argv(home, work, network=False):
     """argv starting `bash -l` inside the container, reading its commands from stdin.
 
     `home` and `work` are existing host directories, mounted at /users/lumiuser and
-    /users/lumiuser/work (the shell's cwd). With network=True the host's network,
-    resolver and CA certificates are available (for pip install from PyPI), also
+    /users/lumiuser/work (the shell's cwd). With network=True the shell has a network
+    namespace of its own behind pasta (image/node.py), from which PyPI is reachable and the
+    host's own addresses are not; the host's resolver and CA certificates are used, also
     inside `singularity exec` (SSL_CERT_FILE and PIP_CERT point to a copy in /tmp).
     """
     try:
