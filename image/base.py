@@ -22,7 +22,9 @@ from . import node
 
 HERE = Path(__file__).resolve().parent
 # Files whose content decides stage one; any change rebuilds it.
-RECIPE_FILES = ["base.py", "node.py", "customize.sh", "singularity-shim.sh", "base-packages.txt",
+# image/node.py is not one: it says how a sandbox runs (its limits, its network), not what
+# the image holds.
+RECIPE_FILES = ["base.py", "customize.sh", "singularity-shim.sh", "base-packages.txt",
                 "cray-python-requirements.txt", "sif-customize.sh", "sif-packages.txt",
                 "slurm-start.sh"]
 SUITE = "sid"

@@ -6,13 +6,22 @@ user is `lumiuser` (uid 1000) in a new user namespace that maps it to an unprivi
 host uid, never 0: the caller's own, or, when run as root, the dedicated host account
 HOST_USER (created on first use). The sandbox has its own PID namespace and /proc (so
 it sees none of the host's processes, and everything it started dies with its first
-process), a minimal /dev, and no network unless asked for.
+process), a minimal /dev, and no network unless asked for; a network page gets a network
+namespace of its own behind pasta, from which the host's own addresses are unreachable.
+The limits (image/limits.py) are rlimits set inside the sandbox and one sized tmpfs for
+/tmp, the project areas, /run and /dev/shm, mounted by image/launch.py.
 """
 
+import ipaddress
+import json
 import os
 import pwd
+import shutil
 import subprocess
+import sys
 from pathlib import Path
+
+from image import limits
 
 USER = "lumiuser"
 UID = 1000
@@ -23,6 +32,23 @@ PATH = "/usr/local/bin:/usr/bin:/bin"
 # When the network is on, these host files make name resolution and TLS (also
 # through a host's intercepting proxy) behave as on the host.
 NETWORK_FILES = ("/etc/resolv.conf", "/etc/hosts", "/etc/ssl/certs/ca-certificates.crt")
+RESOLV_CONF = Path("/etc/resolv.conf")  # the host's, read to find its resolver
+# A network page's namespace reaches the outside through pasta (Debian's passt): no port
+# forwarding in either direction (-t/-u/-T/-U none: the host's loopback services stay out of
+# reach), and no mapping of the gateway address to the host (--no-map-gw).
+PASTA = ["--config-net", "--no-map-gw", "-t", "none", "-u", "none", "-T", "none", "-U", "none",
+         "-q", "-f"]
+# Where a network page sends DNS queries when the host's resolver listens on its loopback
+# (systemd-resolved's 127.0.0.53): pasta forwards exactly those to the host's resolver.
+DNS_FORWARD = "169.254.53.53"
+# Proxy settings a network page inherits, so pip goes the way it goes on the host.
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY")
+# The launcher (image/launch.py) runs from its text: the host user may not read the checkout.
+LAUNCH = Path(__file__).with_name("launch.py")
+LAUNCH_PREFIX = ["unshare", "--user", "--map-current-user", "--mount", "--propagation", "private",
+                 "--keep-caps", "--"]
+# Directories of the page's sized tmpfs (limits.AREAS_SIZE), bound into the sandbox.
+AREA_DIRS = ("tmp", "scratch", "project", "flash", "run", "shm")
 # The host account the sandbox runs as when the tests run as root.
 HOST_USER = "lumi-node"
 # Where root makes unreachable bind sources reachable for HOST_USER, in a mount
@@ -33,9 +59,10 @@ BIND_OPTIONS = {"--bind", "--ro-bind", "--dev-bind", "--dev-bind-try"}
 ARITY = {**dict.fromkeys(BIND_OPTIONS, 2), "--tmpfs": 1, "--dir": 1, "--symlink": 2,
          "--uid": 1, "--gid": 1, "--hostname": 1, "--chdir": 1, "--proc": 1, "--dev": 1,
          "--setenv": 2, "--unshare-user": 0, "--unshare-ipc": 0, "--unshare-uts": 0,
-         "--unshare-pid": 0, "--unshare-net": 0, "--die-with-parent": 0, "--clearenv": 0}
+         "--unshare-pid": 0, "--unshare-net": 0, "--die-with-parent": 0, "--clearenv": 0,
+         "--remount-ro": 1}
 # Options callers may pass in `mounts`.
-MOUNT_OPTIONS = {*BIND_OPTIONS, "--tmpfs", "--dir", "--symlink"}
+MOUNT_OPTIONS = {*BIND_OPTIONS, "--tmpfs", "--dir", "--symlink", "--remount-ro"}
 USERADD = ["useradd", "--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent",
            "--shell", "/usr/sbin/nologin", "--comment", "LUMI-node test sandbox", HOST_USER]
 # Run as root between `unshare --mount` and setpriv: bind each unreachable source into a
@@ -119,24 +146,95 @@ def stage_root(source, uid, gids):
     return chain[blocked[-1] + 1] if blocked else None
 
 
-def unprivileged(argv):
-    """`argv` (a bwrap command line) run as the unprivileged host user; as is when not root."""
-    if os.geteuid() != 0:
-        return argv
-    uid, gid = host_ids()
-    gids = {gid}
-    roots, rewritten, index = [], list(argv), 1
+def host_addresses():
+    """The host's own IP addresses (loopback ones aside), from /proc: a network page must not reach them."""
+    found, last = [], None
+    try:
+        for line in Path("/proc/net/fib_trie").read_text(encoding="ascii").splitlines():
+            if "|--" in line:
+                last = line.split("|--")[1].strip()
+            elif "/32 host LOCAL" in line and last:
+                found.append(last)
+        for line in Path("/proc/net/if_inet6").read_text(encoding="ascii").splitlines():
+            found.append(str(ipaddress.IPv6Address(int(line.split()[0], 16))))
+    except OSError:
+        pass
+    addresses = {ipaddress.ip_address(text) for text in found}
+    return sorted((str(a) for a in addresses if not a.is_loopback), key=str)
+
+
+def loopback_resolver():
+    """True when the host's resolver listens on its own loopback (systemd-resolved, dnsmasq)."""
+    try:
+        servers = [line.split()[1] for line in RESOLV_CONF.read_text(encoding="utf-8").splitlines()
+                   if line.startswith("nameserver") and len(line.split()) > 1]
+    except OSError:
+        return False
+    try:
+        return any(ipaddress.ip_address(server.split("%")[0]).is_loopback for server in servers)
+    except ValueError:
+        return False
+
+
+def network_config():
+    """The launcher's settings for a network page: pasta's options and the refused addresses."""
+    for command, package in (("pasta", "passt"), ("ip", "iproute2")):
+        if shutil.which(command) is None:
+            raise SandboxError(f"{command} is not installed, and a network page needs it: install "
+                               f"the Debian package {package} (listed in debian-packages.txt)")
+    pasta = list(PASTA)
+    if loopback_resolver():
+        pasta += ["--dns-forward", DNS_FORWARD]
+    # The host's own addresses and the cloud metadata service, which pasta would otherwise
+    # reach from the host's side.
+    return {"network": True, "pasta": pasta,
+            "unreachable": host_addresses() + ["169.254.169.254", "fd00:ec2::254"]}
+
+
+def unprivileged(argv, config=None):
+    """`argv` (a bwrap command line) as the sandbox's host user, started by image/launch.py
+    with `config` when given.
+
+    Bind sources are passed resolved (a symlink on the way may sit where the host user
+    cannot look). As root: dropped to HOST_USER, after staging the sources it cannot reach.
+    """
+    rewritten, index = list(argv), 1
     while index < len(rewritten):
         option = rewritten[index]
         if option in BIND_OPTIONS:
-            source = Path(rewritten[index + 1]).resolve()
-            root = stage_root(source, uid, gids)
-            if root is not None:
-                if root not in roots:
-                    roots.append(root)
-                rewritten[index + 1] = str(Path(STAGE, str(roots.index(root)),
-                                                source.relative_to(root)))
-        index += 1 + ARITY[option]
+            rewritten[index + 1] = str(Path(rewritten[index + 1]).resolve())
+        index += 1 + ARITY.get(option, 0)
+    config = dict(config or {})
+    if config.get("area"):
+        config["area"] = str(Path(config["area"]).resolve())
+    roots = []
+    if os.geteuid() == 0:
+        uid, gid = host_ids()
+
+        def staged(source):
+            root = stage_root(Path(source), uid, {gid})
+            if root is None:
+                return source
+            if root not in roots:
+                roots.append(root)
+            return str(Path(STAGE, str(roots.index(root)), Path(source).relative_to(root)))
+
+        index = 1
+        while index < len(rewritten):
+            if rewritten[index] in BIND_OPTIONS:
+                rewritten[index + 1] = staged(rewritten[index + 1])
+            index += 1 + ARITY.get(rewritten[index], 0)
+        if config.get("area"):
+            config["area"] = staged(config["area"])
+    if config:
+        # The system's Python: the sandbox's host user may not reach the one running the tests.
+        python = next((str(path) for path in (Path("/usr/bin/python3"), Path(sys.base_prefix, "bin",
+                                                                             "python3"))
+                       if path.is_file()), "python3")
+        rewritten = LAUNCH_PREFIX + [python, "-I", "-c", LAUNCH.read_text(encoding="utf-8"),
+                                     json.dumps(config)] + rewritten
+    if os.geteuid() != 0:
+        return rewritten
     if not roots:
         return SETPRIV + [f"--reuid={uid}", f"--regid={gid}", "--"] + rewritten
     os.makedirs(STAGE, mode=0o755, exist_ok=True)
@@ -144,13 +242,17 @@ def unprivileged(argv):
              "sh", STAGE, str(uid), str(gid), *map(str, roots), "--"] + rewritten)
 
 
-def sandbox_argv(rootfs, mounts=(), network=False, env=None, chdir="/", tmp=None):
-    """Command line (without the command) for a non-root user in `rootfs`.
+def sandbox_argv(rootfs, mounts=(), network=False, env=None, chdir="/", area=None, copies=(),
+                 tmp=None):
+    """Command line (without the command) for a non-root user in `rootfs`, under the limits.
 
     `mounts` are extra bwrap arguments (e.g. ["--bind", src, dest]; only MOUNT_OPTIONS),
-    applied after the root file system and the system mounts, in order. `tmp` is
-    a host directory for /tmp (owned by the sandbox's user); without it /tmp is a tmpfs,
-    which bwrap mounts nodev, and then `singularity build` warns about it.
+    applied after the root file system and the system mounts, in order. `area` is a host
+    directory that the launcher covers with the page's sized tmpfs (limits.AREAS_SIZE),
+    holding AREA_DIRS: /tmp, /run and /dev/shm are bound from it, and `mounts` may bind its
+    other directories; `copies` are (host file, path in the area) copied in at the start.
+    Without `area`, /tmp is the host directory `tmp` (the image build's SIF step) or, like
+    /run and /dev/shm, bwrap's unsized tmpfs (quick probes).
     """
     argv = ["bwrap", "--unshare-user", "--uid", str(UID), "--gid", str(UID),
             "--unshare-ipc", "--unshare-uts", "--hostname", HOSTNAME, "--die-with-parent",
@@ -158,6 +260,7 @@ def sandbox_argv(rootfs, mounts=(), network=False, env=None, chdir="/", tmp=None
             # `build` were tried); the host's processes stay invisible and unsignalable,
             # and when the first process ends the kernel ends all the others.
             "--unshare-pid"]
+    # A network page's namespace is made by the launcher, which connects it through pasta.
     if not network:
         argv.append("--unshare-net")
     argv += ["--ro-bind", str(rootfs), "/",
@@ -168,8 +271,15 @@ def sandbox_argv(rootfs, mounts=(), network=False, env=None, chdir="/", tmp=None
              # Apptainer mounts SIF images with squashfuse_ll, which needs /dev/fuse.
              "--dev-bind-try", "/dev/fuse", "/dev/fuse",
              "--ro-bind", "/sys", "/sys"]
-    # --dev-bind: a bind without nodev, or `singularity build` warns about /tmp.
-    argv += ["--dev-bind", str(tmp), "/tmp"] if tmp else ["--tmpfs", "/tmp"]
+    if area:
+        # --dev-bind: a bind without nodev, or `singularity build` warns about /tmp.
+        argv += ["--dev-bind", Path(area, "tmp"), "/tmp", "--bind", Path(area, "run"), "/run",
+                 "--bind", Path(area, "shm"), "/dev/shm",
+                 # What bwrap's own /dev tmpfs would hold beyond the devices is unsized.
+                 "--remount-ro", "/dev"]
+    else:
+        argv += ["--dev-bind", tmp, "/tmp"] if tmp else ["--tmpfs", "/tmp"]
+        argv += ["--tmpfs", "/run"]
     index = 0
     mounts = [str(part) for part in mounts]
     while index < len(mounts):
@@ -177,15 +287,31 @@ def sandbox_argv(rootfs, mounts=(), network=False, env=None, chdir="/", tmp=None
             raise ValueError(f"sandbox_argv: unsupported mount option {mounts[index]}")
         index += 1 + ARITY[mounts[index]]
     argv += mounts
-    if network:
-        for name in NETWORK_FILES:
-            if Path(name).exists():
-                argv += ["--ro-bind", name, name]
     environment = {"HOME": HOME, "USER": USER, "LOGNAME": USER, "SHELL": "/bin/bash",
                    "PATH": PATH, "LANG": "C.UTF-8", "TERM": "dumb"}
+    config = {}
+    if area:
+        config.update(area=str(area), size=limits.AREAS_SIZE, subdirs=list(AREA_DIRS),
+                      copies=[[str(source), target] for source, target in copies])
+    if network:
+        config.update(network_config())
+        # With the host's resolver on its loopback, the page asks pasta's DNS_FORWARD instead.
+        own_resolver = loopback_resolver()
+        for name in NETWORK_FILES:
+            if Path(name).exists() and not (own_resolver and name == "/etc/resolv.conf"):
+                argv += ["--ro-bind", name, name]
+        if own_resolver:
+            if not area:
+                raise SandboxError("a network sandbox needs an area for its resolv.conf")
+            config["texts"] = [["resolv.conf", f"nameserver {DNS_FORWARD}\n"]]
+            argv += ["--ro-bind", Path(area, "resolv.conf"), "/etc/resolv.conf"]
+        environment.update({key: os.environ[key] for key in PROXY_VARIABLES if key in os.environ})
     environment.update(env or {})
     argv.append("--clearenv")
     for key, value in environment.items():
         argv += ["--setenv", key, value]
     argv += ["--chdir", chdir]
-    return unprivileged(argv)
+    # rlimits are set here, inside bwrap's user namespace: RLIMIT_NPROC then counts this
+    # page's processes only (see image/limits.py).
+    argv += ["/bin/bash", "-c", limits.ulimit_command(), "lumi-node-limits"]
+    return unprivileged([str(part) for part in argv], config)

@@ -4,12 +4,13 @@
 # slurmctld and one slurmd per node run in the foreground of background jobs of the
 # page's shell, as the page's user, so they end with the page's sandbox.
 # The configuration comes from the layer (image/slurm_config.py); here it gets free
-# loopback ports (pages with network share the host's), a fresh key, and the
+# loopback ports (of the page's own network namespace), a fresh key, and the
 # page's /tmp for state, spool and logs (/etc/slurm links there).
 set -eu
 SOURCE=/appl/lumi/node/slurm
 STATE=/tmp/.lumi-node-slurm
-WAIT=30  # seconds for the nodes to register (a busy 2-core machine needs more than 1 s)
+WAIT=90  # seconds for the nodes to register: 30 s may be too few on a 2-core machine that
+         # runs the tests and `make bench` at once; the wait ends as soon as they are idle
 
 die() { echo "lumi-node-slurm-start: $*" >&2; exit 1; }
 [ -f "$SOURCE/slurm.conf.in" ] || die "no Slurm configuration in $SOURCE (layer not built?)"

@@ -8,8 +8,8 @@ Inside, the shell runs as `lumiuser` (uid 1000, an unprivileged host uid: see
 image/node.py; when run as root the page's directories are handed to that host user)
 with HOME=/users/lumiuser (the
 `home` directory) and its working directory /users/lumiuser/work (the `work`
-directory). /scratch/<project>, /project/<project>, /flash/<project> and /tmp
-are writable directories next to `home` (see areas_for). Lmod is initialised by the
+directory). /scratch/<project>, /project/<project>, /flash/<project>, /tmp, /run and
+/dev/shm are the page's sized tmpfs (see areas_for). Lmod is initialised by the
 login shell (/etc/profile), so `module` works from the first command. The
 system directories are read-only, /tmp is private, the network is off unless
 asked for. How the image is built: image/build.py.
@@ -33,7 +33,6 @@ USER = node.USER
 START_TIMEOUT = 20  # seconds for the probe
 HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
 CA_COPY = Path("/tmp/.lumi-node-host-ca.crt")
-AREAS = ("scratch", "project", "flash", "tmp")  # the page's writable directories, in `areas`
 
 
 class LumiNodeError(Exception):
@@ -49,10 +48,10 @@ def ensure_image():
 
 
 def areas_for(home):
-    """Host directory holding the shell's writable scratch/, project/, flash/ and tmp/.
+    """Host directory that the page's sized tmpfs covers (image/launch.py), inside the sandbox only.
 
-    /tmp is a host directory rather than a tmpfs: bwrap mounts tmpfs nodev, and
-    `singularity build` then warns about /tmp.
+    It holds /tmp, /scratch/<project>, /project/<project>, /flash/<project>, /run and
+    /dev/shm; the host sees an empty directory.
     """
     home = Path(home)
     return home.parent / f"{home.name}-lumi-areas"
@@ -62,8 +61,9 @@ def shell_argv(home, work, network=False):
     """argv starting `bash -l` inside the container, reading its commands from stdin.
 
     `home` and `work` are existing host directories, mounted at /users/lumiuser and
-    /users/lumiuser/work (the shell's cwd). With network=True the host's network,
-    resolver and CA certificates are available (for pip install from PyPI), also
+    /users/lumiuser/work (the shell's cwd). With network=True the shell has a network
+    namespace of its own behind pasta (image/node.py), from which PyPI is reachable and the
+    host's own addresses are not; the host's resolver and CA certificates are used, also
     inside `singularity exec` (SSL_CERT_FILE and PIP_CERT point to a copy in /tmp).
     """
     try:
@@ -76,28 +76,28 @@ def shell_argv(home, work, network=False):
     mounts = []
     for source, target in json.loads((image / "mounts.json").read_text(encoding="utf-8")):
         mounts += ["--ro-bind", image / source, target]
+    # /users and the project file systems' tops are read-only once the page's own
+    # directories are bound in them (a tmpfs there would be writable and unsized).
     mounts += ["--tmpfs", "/users", "--bind", Path(home).resolve(), HOME,
-               "--bind", Path(work).resolve(), WORK]
-    # A writable /run, as on a real node: slurmctld and slurmd keep sockets there.
-    mounts += ["--tmpfs", "/run"]
+               "--bind", Path(work).resolve(), WORK, "--remount-ro", "/users"]
     areas = areas_for(Path(home).resolve())
+    areas.mkdir(exist_ok=True)
     project = facts["example_project"]
-    for area in AREAS:
-        (areas / area).mkdir(parents=True, exist_ok=True)
     for area in ("scratch", "project", "flash"):
-        mounts += ["--tmpfs", f"/{area}", "--bind", areas / area, f"/{area}/{project}"]
-    env = {}
+        mounts += ["--tmpfs", f"/{area}", "--bind", areas / area, f"/{area}/{project}",
+                   "--remount-ro", f"/{area}"]
+    env, copies = {}, []
     if network and HOST_CA.is_file():
         # Containers run with `singularity exec` have their own CA bundle, which lacks the
         # CA of a host that intercepts TLS; Apptainer binds /tmp and passes the
         # environment, so pip inside them finds the host's bundle this way.
-        shutil.copyfile(HOST_CA, areas / "tmp" / CA_COPY.name)
+        copies = [(HOST_CA, f"tmp/{CA_COPY.name}")]
         env = {"SSL_CERT_FILE": str(CA_COPY), "PIP_CERT": str(CA_COPY)}
     rootfs = image / "base" / "rootfs"
     try:
-        node.give_to_sandbox(home, work, areas, *(areas / area for area in AREAS))
+        node.give_to_sandbox(home, work, areas)
         argv = node.sandbox_argv(rootfs, mounts, network=network, env=env, chdir=WORK,
-                                 tmp=areas / "tmp")
+                                 area=areas, copies=copies)
     except node.SandboxError as err:
         raise LumiNodeError(str(err)) from None
     return argv + ["/bin/bash", "-l"]

@@ -8,13 +8,15 @@ directories from pytest's tmp_path, whose parents only the test runner may enter
 import os
 import re
 import secrets
+import socket
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
 import lumi_node
-from image import build, node
+from image import build, limits, node
 from macros.facts import load_facts
 from tests.snippets.persistent_shell import BlockTimeout, PersistentShell
 
@@ -24,8 +26,8 @@ DEVICES = {"core", "fd", "full", "null", "ptmx", "pts", "random", "shm", "stderr
            "stdout", "tty", "urandom", "zero", "fuse"}
 # File systems kept in memory or private to the sandbox; all others are host disks.
 PRIVATE_FILE_SYSTEMS = {"tmpfs", "proc", "devpts", "fuse.squashfuse_ll"}
-WRITABLE_AREAS = {node.HOME, node.WORK, "/tmp", f"/scratch/{PROJECT}", f"/project/{PROJECT}",
-                  f"/flash/{PROJECT}"}
+SIZED_AREAS = {"/tmp", "/run", "/dev/shm", f"/scratch/{PROJECT}", f"/project/{PROJECT}",
+               f"/flash/{PROJECT}"}
 
 
 
@@ -184,22 +186,125 @@ def test_writes_outside_the_page_areas_fail(page, image):
     assert out.split() == ["done"], out
     for target in targets:
         assert not (target / name).exists(), f"a block wrote into the host's {target}"
-    # The page's /tmp is its own area, not the host's /tmp.
+    # The page's /tmp is its own sized tmpfs, not the host's /tmp nor its areas directory.
     assert not Path("/tmp", name).exists(), "a block wrote into the host's /tmp"
-    assert (page.areas / "tmp" / name).exists()
+    run(page, f"test -e /tmp/{name}")
+    assert not any(page.areas.iterdir()), "the page's tmpfs areas reached the host's disk"
 
 
-def test_only_the_page_areas_are_writable_host_directories(page):
-    writable, devices = set(), set()
+def test_only_home_and_work_are_writable_host_directories_the_rest_one_sized_tmpfs(page):
+    writable, devices, tmpfs = set(), set(), {}
     for line in run(page, "cat /proc/self/mountinfo").splitlines():
         fields = line.split()
         mount_point, options = fields[4], fields[5].split(",")
         file_system = fields[fields.index("-") + 1]
         if file_system == "devtmpfs":
             devices.add(mount_point)
+        elif "rw" in options and file_system == "tmpfs":
+            tmpfs[mount_point] = fields[-1]
         elif "rw" in options and file_system not in PRIVATE_FILE_SYSTEMS:
             writable.add(mount_point)
-    assert writable == WRITABLE_AREAS
+    assert writable == {node.HOME, node.WORK}
+    # Every writable tmpfs is the page's one sized tmpfs (image/limits.py).
+    assert set(tmpfs) == SIZED_AREAS, sorted(tmpfs)
+    sizes = {re.search(r"size=(\d+)k", options)[1] for options in tmpfs.values()}
+    assert sizes == {str(limits.AREAS_SIZE // 1024)}, tmpfs
     # The host's device file system only as single devices, never as a whole /dev.
     assert devices and all(Path(point).parent == Path("/dev") and Path(point).name in DEVICES
                            for point in devices), sorted(devices)
+
+
+class HostServer:
+    """A TCP server of the host's on `address` that records whether anything connected."""
+
+    def __init__(self, address):
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.bind((address, 0))
+        self.sock.listen(8)
+        self.sock.setblocking(False)
+        self.address, self.port = address, self.sock.getsockname()[1]
+
+    def reached(self):
+        try:
+            self.sock.accept()[0].close()
+            return True
+        except BlockingIOError:
+            return False
+
+
+CONNECT = """python3 - <<'EOF'
+import socket, sys
+for host, port in [{targets}]:
+    try:
+        socket.create_connection((host, port), timeout=3).close()
+        print("reached", host)
+    except OSError:
+        pass
+EOF"""
+
+
+def test_a_network_page_cannot_reach_the_hosts_loopback_or_addresses_but_reaches_pypi(node_dirs):
+    home, work = node_dirs
+    shell = PersistentShell(lumi_node.shell_argv(home, work, network=True), cwd=str(work))
+    # (Link-local ones aside: they need an interface to bind and are not routed anyway.)
+    addresses = ["127.0.0.1", *(a for a in node.host_addresses() if not a.startswith("fe80:"))]
+    servers = [HostServer(address) for address in addresses]
+    pasta = "pasta --config-net"
+    try:
+        targets = ", ".join(f"({s.address!r}, {s.port})" for s in servers)
+        out = run(shell, CONNECT.format(targets=targets))
+        assert "reached" not in out, out
+        assert not any(server.reached() for server in servers), "a host server saw a connection"
+        # The same code reaches a server on the page's own loopback (so it can tell).
+        run(shell, "python3 -m http.server 8765 --bind 127.0.0.1 >/dev/null 2>&1 &\nsleep 1\n")
+        assert "reached 127.0.0.1" in run(shell, CONNECT.format(targets="('127.0.0.1', 8765)"))
+        # The cloud metadata address has a route that refuses it (RTF_REJECT), so nothing is sent.
+        routes = run(shell, "cat /proc/net/route")
+        assert re.search(r"^\S+\s+FEA9FEA9\s+\S+\s+[0-9A-F]*2[0-9A-F]{2}\s", routes, re.M), routes
+        # PyPI is reachable, the way the network pages use it.
+        out = run(shell, "python3 -m pip download --quiet --no-deps six==1.17.0 -d wheels\nls wheels")
+        assert out.startswith("six-1.17.0")
+        # pasta runs on the host's side, and ends with the page.
+        assert [pid for pid, _ in host_processes(pasta) if pid_in_group(pid, shell)], "no pasta"
+    finally:
+        shell.close()
+        for server in servers:
+            server.sock.close()
+    assert wait_until(lambda: not [pid for pid, _ in host_processes(pasta) if pid_in_group(pid, shell)])
+
+
+def pid_in_group(pid, shell):
+    """True when `pid` is still alive in the process group the page's shell led."""
+    try:
+        return os.getpgid(pid) == shell.proc.pid
+    except ProcessLookupError:
+        return False
+
+
+def test_a_bind_source_through_a_private_symlink_is_passed_resolved(image, tmp_path):
+    # A link to the image cache inside a directory only the test runner may enter (0700),
+    # as a `.cache` link in a private checkout: the sandbox's host user could not follow it.
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    (private / "cache").symlink_to(image)
+    argv = node.sandbox_argv(private / "cache" / "base" / "rootfs") + ["true"]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_hosts_resolver_on_its_loopback_is_reached_through_pastas_dns_forward(node_dirs, monkeypatch,
+                                                                                 tmp_path):
+    # As under systemd-resolved (127.0.0.53) or Docker's 127.0.0.11: the page cannot reach
+    # the host's loopback, so its resolv.conf names pasta's forwarder, which asks the host's
+    # resolver (here the one in the host's real resolv.conf).
+    fake = tmp_path / "resolv.conf"
+    fake.write_text("nameserver 127.0.0.53\n", encoding="utf-8")
+    monkeypatch.setattr(node, "RESOLV_CONF", fake)
+    home, work = node_dirs
+    shell = PersistentShell(lumi_node.shell_argv(home, work, network=True), cwd=str(work))
+    try:
+        assert run(shell, "cat /etc/resolv.conf").split() == ["nameserver", node.DNS_FORWARD]
+        assert run(shell, "getent hosts pypi.org").strip()
+    finally:
+        shell.close()

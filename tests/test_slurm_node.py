@@ -13,6 +13,7 @@ PARTITIONS = {part["name"]: part for part in load_snapshot().slurm_partitions()}
 GPU_PARTITION = next(name for name, part in PARTITIONS.items() if part["gpus_per_node"])
 CPU_PARTITION = "small" if "small" in PARTITIONS else next(iter(PARTITIONS))
 TIMEOUT = 180
+NOT_STARTED = 99  # the shell's exit status when lumi-node-slurm-start failed
 
 
 
@@ -22,9 +23,13 @@ def slurm(node_dirs):
     home, work = node_dirs
 
     def run(script, network=False):
-        return subprocess.run(lumi_node.shell_argv(home, work, network=network),
-                              input="set -u\nlumi-node-slurm-start || exit 99\n" + script,
-                              capture_output=True, text=True, timeout=TIMEOUT)
+        result = subprocess.run(lumi_node.shell_argv(home, work, network=network),
+                                input=f"set -u\nlumi-node-slurm-start || exit {NOT_STARTED}\n" + script,
+                                capture_output=True, text=True, timeout=TIMEOUT)
+        # A cluster that did not start is that failure, not a refusal the test expects.
+        if result.returncode == NOT_STARTED:
+            pytest.fail(f"the node's Slurm did not start:\n{result.stderr}")
+        return result
     return run
 
 

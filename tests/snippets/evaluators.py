@@ -8,6 +8,8 @@ teardown for that page calls `close_page_shell`.
 import re
 import uuid
 
+from image import limits
+
 from . import block_options, console_check, off_lumi_lines, reports
 from .file_checks import check_file
 from .persistent_shell import BlockTimeout, ShellDead
@@ -84,9 +86,22 @@ def run_shell(example, shell, where):
     failed = f"`{command}` " if command else ""
     # A pipeline counts as failed when any of its commands fails (the shell runs with pipefail).
     at = f" at page line {example.line + 1 + result.failed_line}" if result.failed_line is not None else ""
+    hit = limit_failure(example, where, result, at, failed)
+    if hit:
+        return hit
     return reports.block_failure(where, f"```{snippet.language} block failed{at}: {failed}exited with "
                                         f"status {result.status}",
                                  snippet.source, example.line + 1, result.output)
+
+
+def limit_failure(example, where, result, at, failed):
+    """One line naming the sandbox limit a failed block hit (image/limits.py), or None."""
+    if example.namespace["snippet_runtime"].on_host:
+        return None
+    limit = limits.limit_hit(result.status, result.output)
+    if limit is None:
+        return None
+    return f"{where}: {limits.message(limit)}{at}: {failed or 'the block '}exited with status {result.status}"
 
 
 def run_python(example, shell, where):
@@ -101,6 +116,10 @@ def run_python(example, shell, where):
     if lines:
         details.append(f"the error is on line {lines[-1]} of the block, page line "
                        f"{example.line + int(lines[-1])}")
+    hit = limit_failure(example, where, result,
+                        f" at page line {example.line + int(lines[-1])}" if lines else "", "")
+    if hit:
+        return hit
     return reports.block_failure(where, f"```python block failed (the shell's python3): exit status "
                                         f"{result.status}",
                                  snippet.source, example.line + 1, result.output, details)

@@ -20,7 +20,7 @@ from .persistent_shell import PersistentShell, ShellDead
 
 START_TIMEOUT = 120.0
 SLURM_START = "lumi-node-slurm-start"  # image/slurm-start.sh
-SLURM_START_TIMEOUT = 60.0
+SLURM_START_TIMEOUT = 120.0  # more than image/slurm-start.sh waits for the nodes (90 s)
 # Variables of the test runner's own Python that would leak into the reader's shell.
 RUNNER_VARIABLES = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTEST_ADDOPTS",
                     "PYTEST_CURRENT_TEST", "PYTEST_VERSION", "PYTEST_XDIST_WORKER")
