@@ -1,10 +1,7 @@
 """The doctor in the test node, against set-ups made with the real tools: pip, venv, mksquashfs, singularity."""
 
-import functools
-import http.server
 import json
 import subprocess
-import threading
 
 import jsonschema
 import pytest
@@ -92,33 +89,43 @@ def place_doctor(work):
     (work / DOCTOR).write_text(render_doctor(ADVICE, FACTS, SITE_URL), encoding="utf-8")
 
 
+# The sandbox's project areas live in the page's own tmpfs and end with its shell, so the
+# set-up and both runs of the doctor happen in one shell; their output is left in `work`.
+RUNS = f"""
+set +e
+(
+  export PYTHONUSERBASE={HOME}/.local SINGULARITY_BINDPATH={SCRATCH}
+  echo "many $(find {PROJECT}/many | wc -l) os-venv $(find {PROJECT}/os-venv | wc -l)" > find-counts
+  PYTHONPATH={HOME}/extra python3 {DOCTOR} --json {PROJECT} {SCRATCH} > report.json
+  echo $? > report.status
+)
+python3 {DOCTOR} > text-report
+echo $? > text-report.status
+"""
+
+
 @pytest.fixture(scope="module")
 def made(image, tmp_path_factory):
-    """(home, work) after SETUP: every set-up the doctor should find, made by the real tools."""
+    """The `work` directory after SETUP made every set-up the doctor should find, with the real
+    tools, and the doctor ran twice: --json on the project and scratch directories with session
+    variables set, and plain text with its defaults (home, ~/.local, the user's projects)."""
     base = tmp_path_factory.mktemp("doctor")
     home, work = base / "home", base / "work"
     home.mkdir()
     work.mkdir()
-    node_run(home, work, SETUP)
     place_doctor(work)
-    return home, work
+    node_run(home, work, SETUP + RUNS)
+    return work
 
 
 @pytest.fixture(scope="module")
 def report(made):
-    """The JSON report of a run on the project and scratch directories, with session variables set."""
-    home, work = made
-    result = node_run(home, work, f"""
-export PYTHONUSERBASE={HOME}/.local SINGULARITY_BINDPATH={SCRATCH}
-echo "FILES many $(find {PROJECT}/many | wc -l) os-venv $(find {PROJECT}/os-venv | wc -l)"
-PYTHONPATH={HOME}/extra python3 {DOCTOR} --json {PROJECT} {SCRATCH}
-echo "EXIT $?"
-""", check=False)
-    lines = result.stdout.splitlines()
-    counts = lines[0].split()
-    assert lines[-1] == "EXIT 1", result.stdout + result.stderr
-    data = json.loads("\n".join(lines[1:-1]))
-    data["find"] = {counts[1]: int(counts[2]), counts[3]: int(counts[4])}
+    """The JSON report, plus `find`'s own counts of the two venvs."""
+    status = (made / "report.status").read_text().strip()
+    assert status == "1", f"the doctor exited {status}: " + (made / "report.json").read_text()
+    data = json.loads((made / "report.json").read_text())
+    counts = (made / "find-counts").read_text().split()
+    data["find"] = {counts[0]: int(counts[1]), counts[2]: int(counts[3])}
     return data
 
 
@@ -200,10 +207,8 @@ def test_every_finding_carries_its_advice(report):
 
 
 def test_text_report_by_default_in_home(made):
-    home, work = made
-    result = node_run(home, work, f"python3 {DOCTOR}\necho \"EXIT $?\"\n", check=False)
-    out = result.stdout
-    assert out.rstrip().endswith("EXIT 1"), out + result.stderr
+    out = (made / "text-report").read_text()
+    assert (made / "text-report.status").read_text().strip() == "1", out
     for kind in ("pip-user-site", "cache-pip", "conda-init"):
         advice = ADVICE["findings"][kind]
         assert advice["title"] in out
@@ -230,27 +235,23 @@ def test_clean_home_gives_no_findings(image, tmp_path):
 def test_the_doctor_of_a_built_site_runs_after_a_download(image, tmp_path):
     """Build the site, serve it over HTTP and download and run its doctor in the node.
 
-    The node has no curl (the page's command), so Python's urllib fetches the file.
+    The server runs inside the node, on the sandbox's own loopback: the sandbox cannot reach
+    the host's. The node has no curl (the page's command), so Python's urllib fetches the file.
     """
-    site = tmp_path / "site"
-    built = build(ROOT, site)
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    built = build(ROOT, work / "site")
     assert built.returncode == 0, built.stdout + built.stderr
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        home, work = tmp_path / "home", tmp_path / "work"
-        home.mkdir()
-        work.mkdir()
-        url = f"http://127.0.0.1:{server.server_address[1]}/{DOCTOR_PATH}"
-        script = (f"python3 -c 'import urllib.request; urllib.request.urlretrieve(\"{url}\", \"{DOCTOR}\")'\n"
-                  f"python3 {DOCTOR} --json > report.json; echo $?\n")
-        result = subprocess.run(lumi_node.shell_argv(home, work, network=True), input=script,
-                                capture_output=True, text=True, timeout=TIMEOUT)
-    finally:
-        server.shutdown()
-        server.server_close()
+    url = f"http://127.0.0.1:8000/{DOCTOR_PATH}"
+    fetch = f"import urllib.request; urllib.request.urlretrieve('{url}', '{DOCTOR}')"
+    script = f"""
+python3 -m http.server 8000 --bind 127.0.0.1 --directory site >/dev/null 2>&1 &
+for attempt in $(seq 1 50); do python3 -c "{fetch}" 2>/dev/null && break; sleep 0.2; done
+python3 {DOCTOR} --json > report.json; echo $?
+kill %1
+"""
+    result = node_run(home, work, script, check=False)
     assert result.stdout.strip() == "0", result.stdout + result.stderr
-    assert (work / DOCTOR).read_bytes() == (site / DOCTOR_PATH).read_bytes()
+    assert (work / DOCTOR).read_bytes() == (work / "site" / DOCTOR_PATH).read_bytes()
     assert json.loads((work / "report.json").read_text())["findings"] == []
