@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -34,8 +35,12 @@ def run(walker, *args, stdin="", env=None):
 
 
 def spawn(walker):
+    # A user's terminal delivers Ctrl-C. Started from a background job or `nohup`, the test
+    # run itself may ignore SIGINT, and an ignored signal stays ignored across exec (Python
+    # keeps it so), so the walker starts with the default disposition, as from a terminal.
     child = pexpect.spawn(sys.executable, [str(walker)], encoding="utf-8", timeout=TIMEOUT,
-                          env=dict(os.environ, TERM="dumb"))
+                          env=dict(os.environ, TERM="dumb"),
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     return child
 
 
