@@ -32,13 +32,17 @@ class PageCitations:
         """The superscript link(s) for these claims."""
         if not claim_ids:
             raise CitationError("cite() needs at least one claim id")
-        links = []
+        links, shown = [], {}  # one link per source number; other claims on it get a bare anchor
         for claim_id in claim_ids:
             claim = self._claim(claim_id)
             number = self.files.index((claim.source_key, claim.path)) + 1
             anchors = self.anchors.setdefault(claim_id, [])
             anchor = f"cite-{claim_id}" + (f"-{len(anchors) + 1}" if anchors else "")
             anchors.append(anchor)
+            if number in shown:
+                links[shown[number]] = f'<span id="{anchor}"></span>' + links[shown[number]]
+                continue
+            shown[number] = len(links)
             links.append(f'<a id="{anchor}" href="#source-{number}" '
                          f'title="{escape(claim.says)}">{number}</a>')
         return f'<sup class="lumi-cite">{", ".join(links)}</sup>'

@@ -118,3 +118,17 @@ def test_every_page_of_the_site_closes_with_its_sources(tmp_path):
         links = re.findall(r'<li id="source-\d+"><p><a href="https://github\.com/[^/]+/[^/]+/blob/([0-9a-f]{40})/', html)
         assert links and set(links) <= pinned, f"docs/{page}: Sources must link to pinned commits"
         assert len(re.findall(r'<sup class="lumi-cite">', html)) >= len(links)
+
+
+def test_two_claims_from_one_file_show_one_number_and_keep_both_back_links(tmp_path):
+    project = copy_site(tmp_path / "project")
+    add_claim(project, PAGE, "test-one", CLAIM)
+    add_claim(project, PAGE, "test-two", dict(CLAIM, says="A second statement from the same file."))
+    append(project, PAGE, 'Both at once.{{ cite("test-one", "test-two") }}')
+    result = build(project, tmp_path / "site")
+    assert result.returncode == 0, "\n".join(problems(result))
+    html = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    [mark] = [m for m in re.findall(r'<sup class="lumi-cite">(.*?)</sup>', html) if "cite-test-one" in m]
+    assert len(re.findall(r"<a ", mark)) == 1 and 'id="test-two"' not in mark
+    assert 'id="cite-test-one"' in mark and '<span id="cite-test-two"></span>' in mark
+    assert 'href="#cite-test-two">A second statement from the same file.</a>' in html
