@@ -35,11 +35,20 @@ done
 sed "${substitute[@]}" "$SOURCE/slurm.conf.in" >"$STATE/etc/slurm.conf"
 (umask 077 && head -c 64 /dev/urandom >"$STATE/etc/slurm.key")
 
+deadline=$((SECONDS + WAIT))
 /usr/sbin/slurmctld -D -i >>"$STATE/log/slurmctld.out" 2>&1 </dev/null &
+# One slurmd at a time: each binds the one /run/slurm/sack.socket of this "host" (auth/slurm)
+# after removing the one before it, and two started at once can both remove it and then
+# race to bind, which kills the loser ("Unable to bind UNIX socket: Address already in use").
 for node in "${nodes[@]}"; do
     /usr/sbin/slurmd -D -N "$node" >>"$STATE/log/slurmd-$node.out" 2>&1 </dev/null &
+    pid=$!
+    until grep -qs "slurmd started on" "$STATE/log/slurmd-$node.log"; do
+        kill -0 "$pid" 2>/dev/null || { tail -n 5 "$STATE/log/slurmd-$node".* >&2; die "slurmd of $node ended at its start"; }
+        [ $SECONDS -lt $deadline ] || die "slurmd of $node did not start within $WAIT s"
+        sleep 0.02
+    done
 done
-deadline=$((SECONDS + WAIT))
 until [ -z "$(sinfo -h -N -o '%T' 2>/dev/null | grep -v -x idle)" ] && sinfo -h >/dev/null 2>&1; do
     if [ $SECONDS -ge $deadline ]; then
         echo "lumi-node-slurm-start: the nodes did not register within $WAIT s:" >&2
